@@ -1,0 +1,117 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard", targets: ["switchyard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure decisions: no NIO, no libpq, no YAML.
+        .target(
+            name: "SwitchyardCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // YAML file model -> validated SwitchyardCore configuration, positioned errors.
+        .target(
+            name: "SwitchyardConfig",
+            dependencies: [
+                "SwitchyardCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Structured log lines (JSON / logfmt) written off the event loops; the swift-log handler.
+        .target(
+            name: "SwitchyardLogging",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The SwiftNIO request path: listener, upstream pools, relay, retries.
+        .target(
+            name: "HTTPProxy",
+            dependencies: [
+                "SwitchyardCore",
+                "SwitchyardLogging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        // libpq, from Debian's libpq-dev (only LagMonitor imports it).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Polls every database through libpq's non-blocking API; rotation and pin positions.
+        .target(
+            name: "LagMonitor",
+            dependencies: [
+                "SwitchyardCore",
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Composition root: logging bootstrap, services, signals, reload, drain.
+        .target(
+            name: "SwitchyardApp",
+            dependencies: [
+                "SwitchyardCore",
+                "SwitchyardConfig",
+                "HTTPProxy",
+                "LagMonitor",
+                "SwitchyardLogging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "switchyard",
+            dependencies: [
+                "SwitchyardApp",
+                "SwitchyardConfig",
+                "SwitchyardCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Test-only helpers: fake app servers, raw HTTP clients.
+        .target(
+            name: "SwitchyardTestSupport",
+            dependencies: [
+                "SwitchyardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
+        .testTarget(name: "SwitchyardTestSupportTests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "SwitchyardConfigTests", dependencies: ["SwitchyardConfig", "SwitchyardCore"]),
+        .testTarget(
+            name: "HTTPProxyTests",
+            dependencies: [
+                "HTTPProxy", "SwitchyardApp", "SwitchyardConfig", "SwitchyardCore", "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

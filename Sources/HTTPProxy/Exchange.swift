@@ -1,0 +1,111 @@
+import NIOCore
+import NIOHTTP1
+import SwitchyardCore
+
+/// One request/response in flight on a client connection. Loop-confined;
+/// owned by `ProxyServerHandler`.
+final class Exchange {
+    /// Request bodies up to this size are kept so an idempotent request can be
+    /// re-sent to another server after its connection failed.
+    static let replayLimit = 64 * 1024
+
+    let snapshot: ProxySnapshot
+    let board: ReplicaStatusBoard
+    let startNanos: UInt64
+    let timestampMillis: UInt64
+    let method: String
+    let path: String
+    let client: String
+    let decision: RouteDecision
+    let pin: PinStatus
+    let isIdempotent: Bool
+    let clientKeepAlive: Bool
+    var upstreamHead: HTTPRequestHead
+
+    // Attempts
+    var tried: Set<ObjectIdentifier> = []
+    var attempts = 0
+    var server: UpstreamServerState?
+    var replicaIndex: Int?
+    var connection: UpstreamConnection?
+    var connecting = false
+    /// The request head reached an app server on some attempt (pins are set from then on).
+    var reachedServer = false
+
+    // Request body
+    var requestEnded = false
+    var bodyBytes = 0
+    /// Parts received and not yet written to the current connection.
+    var pending: [ByteBuffer] = []
+    /// Every part so far while the body is small; nil once it is too large to replay.
+    var replay: [ByteBuffer]? = []
+    /// Body bytes written to some upstream connection.
+    var bodyBytesWritten = 0
+
+    // Response
+    var responseTimer: Scheduled<Void>?
+    var responseStarted = false
+    var upstreamKeepAlive = true
+    var status = 0
+    var pinSet = false
+    /// Upstream response parts held while the pin position is being fetched.
+    var held: [HTTPClientResponsePart]? = nil
+
+    init(
+        snapshot: ProxySnapshot,
+        board: ReplicaStatusBoard,
+        startNanos: UInt64,
+        timestampMillis: UInt64,
+        method: String,
+        path: String,
+        client: String,
+        decision: RouteDecision,
+        pin: PinStatus,
+        isIdempotent: Bool,
+        clientKeepAlive: Bool,
+        upstreamHead: HTTPRequestHead
+    ) {
+        self.snapshot = snapshot
+        self.board = board
+        self.startNanos = startNanos
+        self.timestampMillis = timestampMillis
+        self.method = method
+        self.path = path
+        self.client = client
+        self.decision = decision
+        self.pin = pin
+        self.isIdempotent = isIdempotent
+        self.clientKeepAlive = clientKeepAlive
+        self.upstreamHead = upstreamHead
+    }
+
+    func receivedBody(_ buffer: ByteBuffer) {
+        self.bodyBytes += buffer.readableBytes
+        self.pending.append(buffer)
+        if self.replay != nil {
+            if self.bodyBytes <= Exchange.replayLimit {
+                self.replay?.append(buffer)
+            } else {
+                self.replay = nil
+            }
+        }
+    }
+
+    /// Whether a failure before the response head may be retried on another server (SPEC §4).
+    func mayRetry(after cause: ProxyFailure.Cause) -> Bool {
+        guard self.attempts <= self.snapshot.configuration.upstream.retries else { return false }
+        switch cause {
+        case .connectFailed, .unresolvable:
+            return true
+        case .closedBeforeResponse:
+            return self.isIdempotent && (self.bodyBytesWritten == 0 || self.replay != nil)
+        case .responseTimeout:
+            return false
+        }
+    }
+
+    var replicaName: String? {
+        guard let index = self.replicaIndex, index < self.snapshot.configuration.replicas.count else { return nil }
+        return self.snapshot.configuration.replicas[index].name
+    }
+}

@@ -1,0 +1,124 @@
+import Atomics
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import SwitchyardCore
+
+/// The client-facing listener: a SwiftNIO server whose every connection runs
+/// the request path on its own event loop, with that loop's keep-alive pools.
+public final class HTTPProxyServer: Sendable {
+    public let runtime: ProxyRuntime
+    private let group: any EventLoopGroup
+    private let openConnections = ManagedAtomic<Int>(0)
+    private let state = Mutex<(channel: (any Channel)?, loops: [ObjectIdentifier: NIOLoopBound<LoopContext>], children: [ObjectIdentifier: any Channel])>(
+        (nil, [:], [:]))
+
+    public init(runtime: ProxyRuntime, group: any EventLoopGroup) {
+        self.runtime = runtime
+        self.group = group
+    }
+
+    /// Client connections currently open.
+    public var connectionCount: Int {
+        self.openConnections.load(ordering: .relaxed)
+    }
+
+    /// Binds and starts accepting; returns the bound address (port 0 picks one).
+    public func start(host: String, port: Int) async throws -> SocketAddress {
+        var loops: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        for loop in self.group.makeIterator() {
+            let bound = try await loop.submit { NIOLoopBound(LoopContext(eventLoop: loop), eventLoop: loop) }.get()
+            loops[ObjectIdentifier(loop)] = bound
+        }
+        self.state.withLock { $0.loops = loops }
+        let clients = self.runtime.snapshot.configuration.clients
+        let runtime = self.runtime
+        let openConnections = self.openConnections
+        let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = clients.maxHeaderBytes
+            limits.maxHeaderFieldSize = clients.maxHeaderBytes
+            return limits
+        }()
+        let headerTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.headerTimeout))
+        let idleTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.idleTimeout))
+        let maxConnections = clients.maxConnections
+
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptLimiter(limit: maxConnections, open: openConnections))
+                }
+            }
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { [weak self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let self, let loop = self.state.withLock({ $0.loops[ObjectIdentifier(channel.eventLoop)] }) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true,
+                        withErrorHandling: false,
+                        withOutboundHeaderValidation: true,
+                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
+                        withDecoderLimitConfiguration: decoderLimits
+                    )
+                    try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value))
+                    self.track(channel)
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        self.state.withLock { $0.channel = channel }
+        guard let address = channel.localAddress else {
+            throw ChannelError.unknownLocalAddress
+        }
+        return address
+    }
+
+    private func track(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        self.state.withLock { $0.children[key] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.state.withLock { $0.children.removeValue(forKey: key) }
+        }
+    }
+
+    /// Graceful shutdown (SPEC §7): stop accepting, let requests in flight
+    /// finish up to `timeout` (busy connections get `Connection: close`, idle
+    /// ones are closed), then close whatever is left and the idle upstream pools.
+    public func drain(timeout: Duration) async {
+        self.runtime.beginDraining()
+        // Stop accepting, then ask every connection to quiesce: the HTTP pipeline
+        // closes idle ones now and busy ones after their response.
+        let (listener, children) = self.state.withLock { ($0.channel, Array($0.children.values)) }
+        try? await listener?.close()
+        for child in children {
+            child.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if self.state.withLock({ $0.children.isEmpty }) {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let leftovers = self.state.withLock { Array($0.children.values) }
+        if !leftovers.isEmpty {
+            self.runtime.logger.warning("drain timeout: closing connections still busy", metadata: ["connections": "\(leftovers.count)"])
+        }
+        for channel in leftovers {
+            channel.close(promise: nil)
+        }
+        let loops = self.state.withLock { Array($0.loops.values) }
+        for loop in loops {
+            try? await loop.eventLoop.submit { loop.value.closeIdle() }.get()
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SwitchyardCore
+
+/// Per event loop state: its balancers and its keep-alive pools, one per
+/// server (like an nginx worker: nothing here is shared or locked).
+final class LoopContext {
+    let eventLoop: any EventLoop
+    private var idle: [ObjectIdentifier: [UpstreamConnection]] = [:]
+    private var balancerGeneration = -1
+    private var primaryBalancer = Balancer(.roundRobin, weights: [])
+    private var replicaBalancer = Balancer(.roundRobin, weights: [])
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    // MARK: Balancing
+
+    private func refreshBalancers(_ snapshot: ProxySnapshot) {
+        guard self.balancerGeneration != snapshot.generation else { return }
+        self.balancerGeneration = snapshot.generation
+        let balance = snapshot.configuration.routing.balance
+        self.primaryBalancer = Balancer(balance, weights: snapshot.primaryWeights)
+        self.replicaBalancer = Balancer(balance, weights: snapshot.flatReplicaWeights)
+    }
+
+    func pickPrimary(_ snapshot: ProxySnapshot, now: UInt64, excluding tried: Set<ObjectIdentifier>) -> UpstreamServerState? {
+        self.refreshBalancers(snapshot)
+        let servers = snapshot.primaryServers
+        let index = self.primaryBalancer.pick(
+            active: { servers[$0].active },
+            isEligible: { servers[$0].isUp(now: now) && !tried.contains(ObjectIdentifier(servers[$0])) }
+        )
+        return index.map { servers[$0] }
+    }
+
+    func pickReplica(
+        _ snapshot: ProxySnapshot,
+        replicas: ReplicaSet,
+        now: UInt64,
+        excluding tried: Set<ObjectIdentifier>
+    ) -> (replica: Int, server: UpstreamServerState)? {
+        self.refreshBalancers(snapshot)
+        let servers = snapshot.flatReplicaServers
+        let index = self.replicaBalancer.pick(
+            active: { servers[$0].server.active },
+            isEligible: {
+                replicas.contains(servers[$0].replica) && servers[$0].server.isUp(now: now)
+                    && !tried.contains(ObjectIdentifier(servers[$0].server))
+            }
+        )
+        return index.map { servers[$0] }
+    }
+
+    // MARK: Keep-alive pools
+
+    func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
+        let key = ObjectIdentifier(server)
+        while var list = self.idle[key], let connection = list.popLast() {
+            self.idle[key] = list
+            connection.idleTimer?.cancel()
+            connection.idleTimer = nil
+            connection.onIdleClose = nil
+            if connection.isUsable {
+                return connection
+            }
+        }
+        return nil
+    }
+
+    func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount) {
+        guard connection.isUsable, keepalive > 0 else {
+            connection.close()
+            return
+        }
+        let key = ObjectIdentifier(connection.server)
+        var list = self.idle[key] ?? []
+        if list.count >= keepalive {
+            // Keep the most recently used ones (nginx's behaviour): drop the oldest.
+            let oldest = list.removeFirst()
+            oldest.close()
+        }
+        connection.delegate = nil
+        connection.onIdleClose = { [weak self] closed in
+            self?.remove(closed)
+        }
+        connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self, weak connection] in
+            guard let connection else { return }
+            self?.remove(connection)
+            connection.close()
+        }
+        list.append(connection)
+        self.idle[key] = list
+    }
+
+    private func remove(_ connection: UpstreamConnection) {
+        let key = ObjectIdentifier(connection.server)
+        self.idle[key]?.removeAll { $0 === connection }
+    }
+
+    /// Closes every idle connection (shutdown).
+    func closeIdle() {
+        let all = self.idle.values.flatMap { $0 }
+        self.idle.removeAll()
+        for connection in all {
+            connection.close()
+        }
+    }
+
+    func connect(_ server: UpstreamServerState, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+        guard let address = server.socketAddress else {
+            return self.eventLoop.makeFailedFuture(ProxyFailure.Cause.unresolvable)
+        }
+        let bootstrap = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server))
+                }
+            }
+        return bootstrap.connect(to: address).flatMapThrowing { channel in
+            try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+        }
+    }
+}

@@ -1,0 +1,745 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchyardCore
+import SwitchyardLogging
+
+/// The request path for one client connection (SPEC §3-4): decides where each
+/// request goes, relays it to an app server over a pooled connection with
+/// backpressure both ways, retries, pins writes and logs the decision.
+///
+/// Everything here runs on the connection's event loop; the upstream
+/// connection is opened on that same loop.
+final class ProxyServerHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]
+
+    private let runtime: ProxyRuntime
+    private let loop: LoopContext
+    private var context: ChannelHandlerContext?
+    private var clientAddress = "unknown"
+    private var exchange: Exchange?
+    private var pendingRead = false
+    /// Set once the connection is to close after the current response.
+    private var closeAfterResponse = false
+    /// After an early answer we read and drop the rest of the request body.
+    private var discardingBody = false
+    private var upstreamNeedsFlush = false
+
+    init(runtime: ProxyRuntime, loop: LoopContext) {
+        self.runtime = runtime
+        self.loop = loop
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress?.ipAddress {
+            self.clientAddress = address
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.discardingBody = false
+            self.receivedHead(head, context: context)
+        case .body(let buffer):
+            self.receivedBody(buffer)
+        case .end:
+            self.receivedEnd(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.upstreamNeedsFlush {
+            self.upstreamNeedsFlush = false
+            self.exchange?.connection?.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.shouldHoldClientReads {
+            self.pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.exchange?.connection?.resumeReads()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange = self.exchange {
+            // The client went away: abort the upstream side so nothing half-sent looks complete.
+            self.exchange = nil
+            exchange.responseTimer?.cancel()
+            if let connection = exchange.connection {
+                exchange.connection = nil
+                connection.abort()
+            }
+            exchange.server?.requestFinished()
+            self.logDecision(exchange, status: exchange.responseStarted ? exchange.status : 499, server: exchange.server)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let parserError = error as? HTTPParserError {
+            self.rejectMalformed(parserError, context: context)
+            return
+        }
+        // I/O errors on the client connection: close it; channelInactive cleans up.
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private var shouldHoldClientReads: Bool {
+        guard let exchange = self.exchange, !self.discardingBody else { return false }
+        if exchange.requestEnded { return false }
+        guard let connection = exchange.connection else { return true }
+        return !connection.isWritable || exchange.held != nil
+    }
+
+    private func resumeClientReadsIfPossible() {
+        guard self.pendingRead, !self.shouldHoldClientReads, let context = self.context else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    // MARK: Request
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let snapshot = self.runtime.snapshot
+        let configuration = snapshot.configuration
+        let now = NIODeadline.now().uptimeNanoseconds
+        context.triggerUserOutboundEvent(ClientConnectionEvent.requestHeadReceived, promise: nil)
+
+        // Framing checks: every request-smuggling shape is refused and the connection closed.
+        let transferEncodings = head.headers[canonicalForm: "transfer-encoding"]
+        let contentLengths = head.headers["content-length"]
+        if !transferEncodings.isEmpty {
+            if !contentLengths.isEmpty || transferEncodings.count != 1 || transferEncodings[0].lowercased() != "chunked" {
+                self.respondLocally(.badRequest, body: "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n", close: true)
+                return
+            }
+        }
+        var declaredLength: Int? = nil
+        for value in contentLengths {
+            guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                let length = Int(value), declaredLength == nil || declaredLength == length
+            else {
+                self.respondLocally(.badRequest, body: "400 Bad Request: invalid Content-Length\n", close: true)
+                return
+            }
+            declaredLength = length
+        }
+        if head.version.major != 1 || (head.version.minor != 0 && head.version.minor != 1) {
+            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n", close: true)
+            return
+        }
+        if head.version.minor == 1 && head.headers["host"].count != 1 {
+            self.respondLocally(.badRequest, body: "400 Bad Request: exactly one Host header is required\n", close: true)
+            return
+        }
+        if let declaredLength, declaredLength > configuration.clients.maxBodyBytes {
+            self.respondLocally(.payloadTooLarge, body: "413 Payload Too Large: body over \(configuration.clients.maxBodyBytes) bytes\n", close: true)
+            return
+        }
+        let hasBody = !transferEncodings.isEmpty || (declaredLength ?? 0) > 0
+
+        // Pin and routing decision.
+        let pin = self.pinStatus(head.headers, snapshot: snapshot)
+        let board = self.runtime.replicaBoard
+        let path = ProxyServerHandler.pathWithoutQuery(head.uri)
+        let methodText = head.method.rawValue
+        let headers = head.headers
+        let decision = snapshot.router.decide(
+            method: methodText,
+            path: path[...],
+            header: { headers.first(name: $0) },
+            pin: pin,
+            replicas: self.availability(snapshot: snapshot, board: board, now: now)
+        )
+
+        // The head the app server sees.
+        var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
+        let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
+        HeaderHygiene.strip(&upstreamHead.headers)
+        if expectsContinue {
+            upstreamHead.headers.remove(name: "expect")
+        }
+        let realClient = self.setForwardedHeaders(&upstreamHead.headers, incoming: head.headers, trusted: configuration.clients.trustedProxies)
+        if !transferEncodings.isEmpty {
+            upstreamHead.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        }
+
+        let exchange = Exchange(
+            snapshot: snapshot,
+            board: board,
+            startNanos: now,
+            timestampMillis: WallClock.nowMillis(),
+            method: methodText,
+            path: path,
+            client: realClient,
+            decision: decision,
+            pin: pin,
+            isIdempotent: ProxyServerHandler.idempotentMethods.contains(methodText),
+            clientKeepAlive: head.isKeepAlive,
+            upstreamHead: upstreamHead
+        )
+        if !hasBody {
+            // No body: nothing more to wait for before sending.
+            exchange.replay = []
+        }
+        self.exchange = exchange
+        if expectsContinue {
+            self.context?.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        self.startAttempt(exchange, now: now)
+    }
+
+    private func receivedBody(_ buffer: ByteBuffer) {
+        guard let exchange = self.exchange, !self.discardingBody else { return }
+        exchange.receivedBody(buffer)
+        if exchange.bodyBytes > exchange.snapshot.configuration.clients.maxBodyBytes {
+            // A chunked body over the limit: abort upstream so no app server sees a complete request.
+            exchange.responseTimer?.cancel()
+            if let connection = exchange.connection {
+                exchange.connection = nil
+                connection.abort()
+                exchange.server?.requestFinished()
+            } else if exchange.server != nil {
+                exchange.server?.requestFinished()
+            }
+            exchange.server = nil
+            self.finishLocally(
+                exchange, status: .payloadTooLarge,
+                body: "413 Payload Too Large: body over \(exchange.snapshot.configuration.clients.maxBodyBytes) bytes\n", close: true)
+            return
+        }
+        if let connection = exchange.connection, exchange.held == nil {
+            self.writePendingBody(exchange, to: connection)
+        }
+    }
+
+    private func receivedEnd(context: ChannelHandlerContext) {
+        if self.discardingBody {
+            self.discardingBody = false
+            return
+        }
+        guard let exchange = self.exchange else { return }
+        exchange.requestEnded = true
+        if let connection = exchange.connection {
+            self.writePendingBody(exchange, to: connection)
+            connection.write(.end(nil))
+            connection.flush()
+            self.upstreamNeedsFlush = false
+            self.armResponseTimer(exchange)
+        }
+    }
+
+    private func writePendingBody(_ exchange: Exchange, to connection: UpstreamConnection) {
+        guard !exchange.pending.isEmpty else { return }
+        for part in exchange.pending {
+            connection.write(.body(.byteBuffer(part)))
+            exchange.bodyBytesWritten += part.readableBytes
+        }
+        exchange.pending.removeAll(keepingCapacity: true)
+        self.upstreamNeedsFlush = true
+    }
+
+    // MARK: Attempts
+
+    private func availability(snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64) -> [ReplicaAvailability] {
+        var result: [ReplicaAvailability] = []
+        result.reserveCapacity(snapshot.configuration.replicas.count)
+        for (index, replica) in snapshot.configuration.replicas.enumerated() {
+            let entry = board.entry(replica.name)
+            let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
+            result.append(ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+        }
+        return result
+    }
+
+    private func startAttempt(_ exchange: Exchange, now: UInt64) {
+        let picked: UpstreamServerState?
+        switch exchange.decision.target {
+        case .unavailable:
+            self.finishLocally(exchange, failure: .noReplica)
+            return
+        case .primary:
+            picked = self.loop.pickPrimary(exchange.snapshot, now: now, excluding: exchange.tried)
+            exchange.replicaIndex = nil
+        case .replicas(let set):
+            if let choice = self.loop.pickReplica(exchange.snapshot, replicas: set, now: now, excluding: exchange.tried) {
+                picked = choice.server
+                exchange.replicaIndex = choice.replica
+            } else {
+                picked = nil
+            }
+        }
+        guard let server = picked else {
+            if exchange.attempts == 0 {
+                self.finishLocally(exchange, failure: .noServer(pool: self.poolName(exchange)))
+            } else if let last = exchange.server {
+                self.finishLocally(exchange, failure: .upstream(.connectFailed, server: last.address.description))
+            } else {
+                self.finishLocally(exchange, failure: .noServer(pool: self.poolName(exchange)))
+            }
+            return
+        }
+        exchange.attempts += 1
+        exchange.tried.insert(ObjectIdentifier(server))
+        exchange.server = server
+        server.requestStarted()
+        if let connection = self.loop.takeIdle(server) {
+            self.attach(connection, to: exchange)
+            return
+        }
+        exchange.connecting = true
+        let timeout = TimeAmount.nanoseconds(exchange.snapshot.connectTimeoutNanos)
+        self.loop.connect(server, timeout: timeout).assumeIsolated().whenComplete { result in
+            exchange.connecting = false
+            guard self.exchange === exchange else {
+                // The client left (or the request was answered) meanwhile.
+                if case .success(let connection) = result {
+                    self.loop.release(connection, keepalive: exchange.snapshot.configuration.upstream.keepalive, idleTimeout: self.idleTimeout(exchange))
+                }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                self.attach(connection, to: exchange)
+            case .failure:
+                self.attemptFailed(exchange, cause: .connectFailed)
+            }
+        }
+    }
+
+    private func poolName(_ exchange: Exchange) -> String {
+        switch exchange.decision.target {
+        case .primary, .unavailable: return "primary"
+        case .replicas(let set):
+            let names = set.compactMap { index in
+                index < exchange.snapshot.configuration.replicas.count ? exchange.snapshot.configuration.replicas[index].name : nil
+            }
+            return names.isEmpty ? "replicas" : names.joined(separator: ",")
+        }
+    }
+
+    private func idleTimeout(_ exchange: Exchange) -> TimeAmount {
+        .nanoseconds(ProxySnapshot.nanos(exchange.snapshot.configuration.upstream.idleTimeout))
+    }
+
+    private func attach(_ connection: UpstreamConnection, to exchange: Exchange) {
+        exchange.connection = connection
+        connection.delegate = self
+        connection.requestsServed += 1
+        exchange.reachedServer = true
+        connection.write(.head(exchange.upstreamHead))
+        if exchange.bodyBytesWritten > 0, let replay = exchange.replay {
+            // A retry: send everything again from the start.
+            exchange.pending = replay
+            exchange.bodyBytesWritten = 0
+        }
+        self.writePendingBody(exchange, to: connection)
+        if exchange.requestEnded {
+            connection.write(.end(nil))
+            self.armResponseTimer(exchange)
+        }
+        connection.flush()
+        self.upstreamNeedsFlush = false
+        self.resumeClientReadsIfPossible()
+    }
+
+    private func armResponseTimer(_ exchange: Exchange) {
+        exchange.responseTimer?.cancel()
+        let timeout = TimeAmount.nanoseconds(exchange.snapshot.responseTimeoutNanos)
+        exchange.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self, weak exchange] in
+            guard let self, let exchange, self.exchange === exchange, !exchange.responseStarted else { return }
+            if let connection = exchange.connection {
+                exchange.connection = nil
+                connection.abort()
+            }
+            self.attemptFailed(exchange, cause: .responseTimeout)
+        }
+    }
+
+    /// A failure before the response head: retry on another server or answer 502/504.
+    private func attemptFailed(_ exchange: Exchange, cause: ProxyFailure.Cause) {
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        exchange.connection = nil
+        let now = NIODeadline.now().uptimeNanoseconds
+        if let server = exchange.server {
+            server.requestFinished()
+            let configuration = exchange.snapshot.configuration.upstream
+            if server.recordFailure(now: now, maxFails: configuration.maxFails, failTimeoutNanos: exchange.snapshot.failTimeoutNanos) {
+                self.runtime.logger.warning(
+                    "app server marked down",
+                    metadata: ["server": "\(server.address)", "pool": "\(server.pool)", "fail_timeout_s": "\(configuration.failTimeout.components.seconds)"]
+                )
+                self.runtime.observer?.serverHealthChanged(server: server, up: false)
+            }
+        }
+        if cause == .connectFailed {
+            // Nothing of this attempt reached the app.
+            exchange.reachedServer = exchange.reachedServer && exchange.attempts > 1
+        }
+        if exchange.mayRetry(after: cause) {
+            if let server = exchange.server {
+                self.runtime.observer?.upstreamRetried(server: server)
+            }
+            self.startAttempt(exchange, now: now)
+            return
+        }
+        let serverText = exchange.server?.address.description ?? "unknown"
+        self.finishLocally(exchange, failure: .upstream(cause, server: serverText), lastServer: serverText)
+    }
+
+    // MARK: Response
+
+    private func relayHead(_ responseHead: HTTPResponseHead, exchange: Exchange) {
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        exchange.responseStarted = true
+        exchange.upstreamKeepAlive = responseHead.isKeepAlive
+        exchange.status = Int(responseHead.status.code)
+
+        var head = HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: responseHead.headers)
+        let appPin = responseHead.headers.first(name: "x-switchyard-pin")?.lowercased()
+        let appLSN = responseHead.headers.first(name: "x-switchyard-lsn").flatMap { LSN(parsing: $0.trimmingASCIISpaces()) }
+        HeaderHygiene.strip(&head.headers)
+        let wantsPin = (exchange.decision.setsPin && appPin != "none") || appPin == "force"
+        if wantsPin {
+            if exchange.snapshot.configuration.pin.mode == .lsn, appLSN == nil, let source = self.runtime.positionSource {
+                // Hold the response until the primary's position is known (several writes share one query).
+                exchange.held = []
+                let promise = self.loop.eventLoop.makePromise(of: LSN?.self)
+                source.requestInsertPosition { position in promise.succeed(position) }
+                promise.futureResult.assumeIsolated().whenSuccess { position in
+                    guard self.exchange === exchange else { return }
+                    self.sendHead(head, exchange: exchange, pin: PinToken(issuedAtMillis: WallClock.nowMillis(), lsn: position))
+                    let held = exchange.held ?? []
+                    exchange.held = nil
+                    for part in held {
+                        self.relayUpstream(part, exchange: exchange)
+                    }
+                    self.context?.flush()
+                    exchange.connection?.resumeReads()
+                    self.resumeClientReadsIfPossible()
+                }
+                return
+            }
+            let lsn = exchange.snapshot.configuration.pin.mode == .lsn ? appLSN : nil
+            self.sendHead(head, exchange: exchange, pin: PinToken(issuedAtMillis: WallClock.nowMillis(), lsn: lsn))
+        } else {
+            self.sendHead(head, exchange: exchange, pin: nil)
+        }
+    }
+
+    private func sendHead(_ head: HTTPResponseHead, exchange: Exchange, pin: PinToken?) {
+        var head = head
+        if let pin {
+            let snapshot = exchange.snapshot
+            head.headers.add(name: "set-cookie", value: snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(pin) + snapshot.cookieAttributes)
+            exchange.pinSet = true
+        }
+        if exchange.snapshot.configuration.log.decisionHeader {
+            head.headers.add(name: "x-switchyard-decision", value: self.record(exchange, status: exchange.status, server: exchange.server).headerValue)
+        }
+        if !exchange.clientKeepAlive || self.runtime.isDraining || self.closeAfterResponse || !exchange.requestEnded {
+            // Not keeping the connection: say so.
+            if !exchange.requestEnded { self.closeAfterResponse = true }
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+        }
+        self.context?.write(self.wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    private func relayUpstream(_ part: HTTPClientResponsePart, exchange: Exchange) {
+        switch part {
+        case .head(let head):
+            self.relayHead(head, exchange: exchange)
+        case .body(let buffer):
+            self.context?.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            self.finishRelayed(exchange, trailers: trailers)
+        }
+    }
+
+    private func finishRelayed(_ exchange: Exchange, trailers: HTTPHeaders?) {
+        self.exchange = nil
+        let connection = exchange.connection
+        exchange.connection = nil
+        if let server = exchange.server {
+            server.requestFinished()
+            if server.recordSuccess() {
+                self.runtime.observer?.serverHealthChanged(server: server, up: true)
+            }
+        }
+        if let connection {
+            connection.delegate = nil
+            if exchange.upstreamKeepAlive && exchange.requestEnded && exchange.pending.isEmpty {
+                self.loop.release(connection, keepalive: exchange.snapshot.configuration.upstream.keepalive, idleTimeout: self.idleTimeout(exchange))
+            } else {
+                connection.close()
+            }
+        }
+        self.logDecision(exchange, status: exchange.status, server: exchange.server)
+        self.completeResponse(exchange, end: .end(nil))
+    }
+
+    /// Writes the last part; closes or resumes reading as the connection state says.
+    private func completeResponse(_ exchange: Exchange, end: HTTPServerResponsePart) {
+        guard let context = self.context else { return }
+        context.triggerUserOutboundEvent(ClientConnectionEvent.responseComplete, promise: nil)
+        let close = self.closeAfterResponse || !exchange.clientKeepAlive || self.runtime.isDraining || !exchange.requestEnded
+        if close {
+            if !exchange.requestEnded {
+                self.discardingBody = true
+            }
+            context.writeAndFlush(self.wrapOutboundOut(end)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(end), promise: nil)
+            self.resumeClientReadsIfPossible()
+        }
+    }
+
+    // MARK: Local answers
+
+    private func finishLocally(_ exchange: Exchange, failure: ProxyFailure, lastServer: String? = nil) {
+        self.finishLocally(exchange, status: failure.status, body: failure.body, close: !exchange.requestEnded)
+    }
+
+    private func finishLocally(_ exchange: Exchange, status: HTTPResponseStatus, body: String, close: Bool) {
+        guard self.exchange === exchange else { return }
+        exchange.status = Int(status.code)
+        exchange.responseStarted = true
+        if close {
+            self.closeAfterResponse = true
+        }
+        // A write that reached an app server is pinned even when we answer for it.
+        var pin: PinToken? = nil
+        if exchange.reachedServer && exchange.decision.setsPin && (status == .badGateway || status == .gatewayTimeout) {
+            pin = PinToken(issuedAtMillis: WallClock.nowMillis(), lsn: nil)
+        }
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        head.headers.add(name: "content-length", value: String(body.utf8.count))
+        self.sendHead(head, exchange: exchange, pin: pin)
+        self.exchange = nil
+        self.logDecision(exchange, status: exchange.status, server: nil)
+        var buffer = self.context?.channel.allocator.buffer(capacity: body.utf8.count) ?? ByteBuffer()
+        buffer.writeString(body)
+        self.context?.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        self.completeResponse(exchange, end: .end(nil))
+    }
+
+    /// An answer before any exchange exists (bad framing): always closes.
+    private func respondLocally(_ status: HTTPResponseStatus, body: String, close: Bool) {
+        guard let context = self.context else { return }
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        head.headers.add(name: "content-length", value: String(body.utf8.count))
+        head.headers.add(name: "connection", value: "close")
+        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        self.discardingBody = true
+        self.closeAfterResponse = true
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+        self.runtime.logger.notice(
+            "rejected request",
+            metadata: ["client": "\(self.clientAddress)", "status": "\(status.code)", "why": "\(body.trimmingASCIISpaces())"]
+        )
+    }
+
+    private func rejectMalformed(_ error: HTTPParserError, context: ChannelHandlerContext) {
+        if let exchange = self.exchange {
+            // Bad bytes inside a request body (e.g. a bad chunk size): the app must not see a complete request.
+            if let connection = exchange.connection {
+                exchange.connection = nil
+                connection.abort()
+            }
+            exchange.responseTimer?.cancel()
+            exchange.server?.requestFinished()
+            exchange.server = nil
+            if exchange.responseStarted {
+                self.exchange = nil
+                self.logDecision(exchange, status: exchange.status, server: nil)
+                context.close(promise: nil)
+                return
+            }
+            self.finishLocally(exchange, status: .badRequest, body: "400 Bad Request: malformed request body\n", close: true)
+            return
+        }
+        switch error {
+        case .headerOverflow:
+            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n", close: true)
+        case .invalidVersion:
+            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n", close: true)
+        default:
+            self.respondLocally(.badRequest, body: "400 Bad Request: malformed request\n", close: true)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
+        let name = snapshot.configuration.pin.cookie
+        for cookieHeader in headers["cookie"] {
+            for pair in cookieHeader.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " }
+                guard trimmed.hasPrefix(name), let equals = trimmed.firstIndex(of: "="),
+                    trimmed[trimmed.startIndex..<equals] == name[...]
+                else { continue }
+                var value = trimmed[trimmed.index(after: equals)...]
+                while value.last == " " { value = value.dropLast() }
+                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                    value = value.dropFirst().dropLast()
+                }
+                return snapshot.signer.verify(value, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+            }
+        }
+        return .none
+    }
+
+    /// Sets the `X-Forwarded-*` and `X-Real-IP` headers; returns the real client address.
+    private func setForwardedHeaders(_ headers: inout HTTPHeaders, incoming: HTTPHeaders, trusted: [CIDR]) -> String {
+        let forwarded = ForwardedHeaders.compute(
+            peer: self.clientAddress,
+            incomingForwardedFor: incoming["x-forwarded-for"],
+            incomingProto: incoming.first(name: "x-forwarded-proto"),
+            incomingHost: incoming.first(name: "x-forwarded-host"),
+            host: incoming.first(name: "host"),
+            trustedProxies: trusted
+        )
+        headers.replaceOrAdd(name: "x-forwarded-for", value: forwarded.forwardedFor)
+        headers.replaceOrAdd(name: "x-forwarded-proto", value: forwarded.forwardedProto)
+        if let host = forwarded.forwardedHost {
+            headers.replaceOrAdd(name: "x-forwarded-host", value: host)
+        } else {
+            headers.remove(name: "x-forwarded-host")
+        }
+        headers.replaceOrAdd(name: "x-real-ip", value: forwarded.realIP)
+        return forwarded.realIP
+    }
+
+    static func pathWithoutQuery(_ uri: String) -> String {
+        if let question = uri.firstIndex(of: "?") {
+            return String(uri[..<question])
+        }
+        return uri
+    }
+
+    private func record(_ exchange: Exchange, status: Int, server: UpstreamServerState?) -> DecisionRecord {
+        let lag: Double? = exchange.replicaName.flatMap { exchange.board.entry($0).lagSeconds } ?? (exchange.replicaIndex != nil ? 0 : nil)
+        return DecisionRecord(
+            timestampMillis: exchange.timestampMillis,
+            method: exchange.method,
+            path: exchange.path,
+            client: exchange.client,
+            route: exchange.decision.route,
+            reason: exchange.decision.reason,
+            replica: exchange.replicaName,
+            lagSeconds: lag,
+            server: server?.address.description,
+            pin: exchange.pin,
+            status: status,
+            attempts: exchange.attempts,
+            durationSeconds: Double(NIODeadline.now().uptimeNanoseconds &- exchange.startNanos) / 1e9,
+            pinSet: exchange.pinSet
+        )
+    }
+
+    private func logDecision(_ exchange: Exchange, status: Int, server: UpstreamServerState?) {
+        let record = self.record(exchange, status: status, server: server)
+        let configuration = exchange.snapshot.configuration.log
+        if configuration.decisions {
+            self.runtime.decisionSink.write(line: record.logLine(format: configuration.format == .json ? .json : .logfmt))
+        }
+        self.runtime.observer?.requestFinished(record)
+    }
+}
+
+// MARK: - Upstream delegate
+
+extension ProxyServerHandler: UpstreamConnectionDelegate {
+    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
+        guard let exchange = self.exchange, exchange.connection === connection else { return }
+        if exchange.held != nil {
+            exchange.held?.append(part)
+            return
+        }
+        self.relayUpstream(part, exchange: exchange)
+    }
+
+    func upstreamReadComplete(_ connection: UpstreamConnection) {
+        self.context?.flush()
+    }
+
+    func upstreamBecameWritable(_ connection: UpstreamConnection) {
+        self.resumeClientReadsIfPossible()
+    }
+
+    func upstream(_ connection: UpstreamConnection, closedWith error: (any Error)?) {
+        guard let exchange = self.exchange, exchange.connection === connection else { return }
+        exchange.connection = nil
+        if !exchange.responseStarted {
+            self.attemptFailed(exchange, cause: .closedBeforeResponse)
+            return
+        }
+        // The response had begun: the client gets a truncated response and a closed connection.
+        self.exchange = nil
+        let now = NIODeadline.now().uptimeNanoseconds
+        if let server = exchange.server {
+            server.requestFinished()
+            let configuration = exchange.snapshot.configuration.upstream
+            if server.recordFailure(now: now, maxFails: configuration.maxFails, failTimeoutNanos: exchange.snapshot.failTimeoutNanos) {
+                self.runtime.observer?.serverHealthChanged(server: server, up: false)
+            }
+        }
+        self.logDecision(exchange, status: exchange.status, server: exchange.server)
+        if let context = self.context {
+            context.flush()
+            context.close(promise: nil)
+        }
+    }
+
+    func upstreamMayRead(_ connection: UpstreamConnection) -> Bool {
+        (self.context?.channel.isWritable ?? true) && self.exchange?.held == nil
+    }
+}
+
+extension StringProtocol where SubSequence == Substring {
+    /// The text without leading and trailing spaces, tabs and line breaks.
+    func trimmingASCIISpaces() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = self.firstIndex(where: { !isSpace($0) }), let last = self.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return self[first...last]
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOHTTP1
+
+/// Receives what one upstream connection does. Loop-confined.
+protocol UpstreamConnectionDelegate: AnyObject {
+    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart)
+    func upstreamReadComplete(_ connection: UpstreamConnection)
+    func upstreamBecameWritable(_ connection: UpstreamConnection)
+    func upstream(_ connection: UpstreamConnection, closedWith error: (any Error)?)
+    /// False while the client side cannot take more (response backpressure).
+    func upstreamMayRead(_ connection: UpstreamConnection) -> Bool
+}
+
+/// The last handler of an upstream (app server) channel: relays response
+/// parts to whichever exchange currently owns the connection, and holds reads
+/// while that exchange's client is not writable. Idle in a pool, it has no
+/// delegate; anything the server sends then closes the connection.
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let server: UpstreamServerState
+    weak var delegate: (any UpstreamConnectionDelegate)?
+    /// Called when the connection closes while idle in a pool.
+    var onIdleClose: ((UpstreamConnection) -> Void)?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+    private var error: (any Error)?
+    private(set) var isClosed = false
+    var idleTimer: Scheduled<Void>?
+    /// Requests served on this connection (the first one is on a fresh connection).
+    var requestsServed = 0
+
+    init(server: UpstreamServerState) {
+        self.server = server
+    }
+
+    var channel: (any Channel)? {
+        self.context?.channel
+    }
+
+    var isWritable: Bool {
+        self.context?.channel.isWritable ?? false
+    }
+
+    var isUsable: Bool {
+        !self.isClosed && (self.context?.channel.isActive ?? false)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        guard let delegate = self.delegate else {
+            // An idle connection must not talk: close it.
+            context.close(promise: nil)
+            return
+        }
+        delegate.upstream(self, received: part)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.delegate?.upstreamReadComplete(self)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.delegate?.upstreamBecameWritable(self)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let delegate = self.delegate, !delegate.upstreamMayRead(self) {
+            self.pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Called by the owner when its client became writable again.
+    func resumeReads() {
+        guard self.pendingRead, let context = self.context else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.error == nil {
+            self.error = error
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isClosed = true
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        if let delegate = self.delegate {
+            self.delegate = nil
+            delegate.upstream(self, closedWith: self.error)
+        } else if let onIdleClose = self.onIdleClose {
+            self.onIdleClose = nil
+            onIdleClose(self)
+        }
+        context.fireChannelInactive()
+    }
+
+    func write(_ part: HTTPClientRequestPart) {
+        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    /// Closes with RST semantics where possible (an aborted request must not look complete).
+    func abort() {
+        self.delegate = nil
+        self.onIdleClose = nil
+        guard let context = self.context, !self.isClosed else { return }
+        if let provider = context.channel as? any SocketOptionProvider {
+            // Already on the loop: the option is set before the close below runs.
+            _ = provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+        }
+        context.close(promise: nil)
+    }
+
+    func close() {
+        self.delegate = nil
+        self.onIdleClose = nil
+        self.context?.close(promise: nil)
+    }
+}

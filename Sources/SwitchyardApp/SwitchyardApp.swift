@@ -1,0 +1,131 @@
+import HTTPProxy
+import LagMonitor
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardConfig
+import SwitchyardCore
+import SwitchyardLogging
+import Synchronization
+
+/// The composition root: loads the configuration, builds the services, serves,
+/// reloads on a trigger (SIGHUP) and drains on another (SIGTERM/SIGINT).
+public final class SwitchyardApp: Sendable {
+    public enum Event: Sendable {
+        case reload
+        case shutdown
+    }
+
+    public let configurationPath: String
+    public let logger: Logger
+    public let proxy: HTTPProxyServer
+    public let runtime: ProxyRuntime
+    public let monitor: LagMonitor
+    private let group: MultiThreadedEventLoopGroup
+    private let monitorTask = Mutex<Task<Void, Never>?>(nil)
+    private let initialConfiguration: SwitchyardConfiguration
+
+    /// Builds the app from a validated configuration. The caller owns logging bootstrap.
+    public init(
+        configurationPath: String,
+        configuration: SwitchyardConfiguration,
+        secrets: Secrets,
+        decisionSink: any LogLineSink,
+        logger: Logger,
+        threads: Int = System.coreCount
+    ) {
+        self.configurationPath = configurationPath
+        self.initialConfiguration = configuration
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let board = BoardPublisher()
+        let monitor = LagMonitor(configuration: configuration, logger: logger) { report in board.publish(report) }
+        self.monitor = monitor
+        self.runtime = ProxyRuntime(
+            configuration: configuration, pinKey: secrets.pinKey, decisionSink: decisionSink, logger: logger,
+            positionSource: monitor.positionSource)
+        board.attach(self.runtime)
+        self.proxy = HTTPProxyServer(runtime: self.runtime, group: self.group)
+        if secrets.pinKeyIsRandom {
+            logger.warning(
+                "pin secret not set: using a random key for this process; pins will not survive a restart or be honoured by other instances",
+                metadata: ["secret_env": "\(configuration.pin.secretEnv)"]
+            )
+        }
+    }
+
+    /// Polls every database once (bounded by `query_timeout`), starts the lag
+    /// monitor, then starts listening; returns the bound port.
+    public func start() async throws -> Int {
+        await self.monitor.pollOnce()
+        let monitor = self.monitor
+        self.monitorTask.withLock { task in
+            task = Task { await monitor.run() }
+        }
+        let listen = self.initialConfiguration.listen
+        let address = try await self.proxy.start(host: listen.host, port: listen.port)
+        let port = address.port ?? listen.port
+        self.logger.info(
+            "switchyard listening",
+            metadata: [
+                "listen": "\(listen.host):\(port)", "replicas": "\(self.initialConfiguration.replicas.count)",
+                "primary_servers": "\(self.initialConfiguration.primary.servers.count)",
+            ]
+        )
+        return port
+    }
+
+    /// Serves until a `.shutdown` event, applying `.reload` events as they come.
+    public func run(events: some AsyncSequence<Event, Never>) async {
+        for await event in events {
+            switch event {
+            case .reload:
+                self.reload()
+            case .shutdown:
+                await self.shutdown()
+                return
+            }
+        }
+        await self.shutdown()
+    }
+
+    /// Re-reads the file: a valid one applies to new requests; an invalid one is
+    /// logged with every problem and the running configuration stays.
+    public func reload() {
+        let current = self.runtime.snapshot.configuration
+        do {
+            let next = try ConfigLoader.load(path: self.configurationPath)
+            if next.listen != current.listen {
+                self.logger.warning(
+                    "reload: listen address changed; this needs a restart and is ignored",
+                    metadata: ["running": "\(current.listen)", "file": "\(next.listen)"])
+            }
+            var applied = next
+            applied.listen = current.listen
+            applied.clients = ClientsConfiguration(
+                trustedProxies: next.clients.trustedProxies,
+                maxHeaderBytes: current.clients.maxHeaderBytes,
+                maxBodyBytes: next.clients.maxBodyBytes,
+                headerTimeout: current.clients.headerTimeout,
+                idleTimeout: current.clients.idleTimeout,
+                maxConnections: current.clients.maxConnections
+            )
+            self.runtime.apply(configuration: applied)
+            self.monitor.apply(configuration: applied)
+            self.logger.notice("configuration reloaded", metadata: ["file": "\(self.configurationPath)"])
+        } catch {
+            for problem in error.problems {
+                self.logger.error("reload failed; keeping the running configuration", metadata: ["problem": "\(problem)"])
+            }
+        }
+    }
+
+    public func shutdown() async {
+        let timeout = self.runtime.snapshot.configuration.drainTimeout
+        self.logger.notice("draining", metadata: ["drain_timeout_s": "\(timeout.components.seconds)"])
+        await self.proxy.drain(timeout: timeout)
+        self.monitorTask.withLock { $0?.cancel() }
+        try? await self.group.shutdownGracefully()
+        self.logger.notice("stopped")
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+
+/// What a request's pin cookie turned out to be (SPEC §3, the `pin` log field).
+public enum PinStatus: Sendable, Hashable {
+    case none
+    case valid(PinToken)
+    case expired
+    case invalid
+
+    public var logValue: String {
+        switch self {
+        case .none: "none"
+        case .valid: "valid"
+        case .expired: "expired"
+        case .invalid: "invalid"
+        }
+    }
+}
+
+/// Signs and verifies pin tokens: `base64url(payload).base64url(HMAC-SHA256(key, payload))`.
+public struct PinSigner: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: some Collection<UInt8>) {
+        self.key = SymmetricKey(data: Array(key))
+    }
+
+    /// A random 256-bit key (used when no secret is configured; logged as a warning by the caller).
+    public static func randomKey() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    }
+
+    public func sign(_ token: PinToken) -> String {
+        let payload = token.payload
+        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: self.key)
+        return Base64URL.encode(payload) + "." + Base64URL.encode(Array(mac))
+    }
+
+    /// Verifies a cookie value. An empty value is `.none`; a bad signature or
+    /// shape is `.invalid`; a token issued more than `ttlMillis` before
+    /// `nowMillis` is `.expired`. A token issued in the future (clock skew between
+    /// instances) is accepted up to `ttlMillis` ahead — the TTL bound is the only
+    /// place the decision depends on clocks agreeing.
+    public func verify(_ value: some StringProtocol, nowMillis: UInt64, ttlMillis: UInt64) -> PinStatus {
+        if value.isEmpty {
+            return .none
+        }
+        // Longest valid token: 18-byte payload (24 chars) + '.' + 32-byte MAC (43 chars).
+        guard value.utf8.count <= 80, let dot = value.firstIndex(of: ".") else { return .invalid }
+        guard let payload = Base64URL.decode(value[value.startIndex..<dot]),
+            let mac = Base64URL.decode(value[value.index(after: dot)...]),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: self.key),
+            let token = PinToken(payload: payload)
+        else { return .invalid }
+        if token.issuedAtMillis > nowMillis {
+            return token.issuedAtMillis - nowMillis <= ttlMillis ? .valid(token) : .invalid
+        }
+        return nowMillis - token.issuedAtMillis >= ttlMillis ? .expired : .valid(token)
+    }
+}

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Something that takes whole log lines.
+public protocol LogLineSink: Sendable {
+    func write(line: String)
+}
+
+/// Where log lines go in production: a buffer drained by one writer thread, so an event
+/// loop that logs never blocks on stdout. Lines are written whole, in order.
+/// When the buffer is over `maximumPendingBytes` (stdout stuck), new lines are
+/// dropped and counted rather than blocking the request path.
+public final class StandardOutputSink: LogLineSink {
+    private struct State {
+        var pending: [UInt8] = []
+        var dropped: Int = 0
+    }
+
+    private let state = Mutex(State())
+    private let fileDescriptor: Int32
+    private let maximumPendingBytes: Int
+    private let wakeup: WriterWakeup
+
+    /// The process-wide sink on stdout.
+    public static let shared = StandardOutputSink(fileDescriptor: 1)
+
+    public init(fileDescriptor: Int32, maximumPendingBytes: Int = 8 * 1024 * 1024) {
+        self.fileDescriptor = fileDescriptor
+        self.maximumPendingBytes = maximumPendingBytes
+        self.wakeup = WriterWakeup()
+        self.startWriterThread()
+    }
+
+    private func startWriterThread() {
+        let box = Unmanaged.passRetained(SinkBox(self))
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        _ = pthread_create(
+            &thread, &attributes,
+            { argument in
+                guard let argument else { return nil }
+                let sink = Unmanaged<SinkBox>.fromOpaque(argument).takeRetainedValue().sink
+                while true {
+                    sink.drainOnce()
+                }
+            }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+    }
+
+    /// Appends one line (a newline is added).
+    public func write(line: String) {
+        var line = line
+        let wake: Bool = line.withUTF8 { bytes in
+            self.state.withLock { state in
+                if state.pending.count + bytes.count > self.maximumPendingBytes {
+                    state.dropped += 1
+                    return false
+                }
+                let wasEmpty = state.pending.isEmpty
+                state.pending.append(contentsOf: bytes)
+                state.pending.append(UInt8(ascii: "\n"))
+                return wasEmpty
+            }
+        }
+        if wake {
+            self.wakeup.signal()
+        }
+    }
+
+    /// Lines dropped because the writer could not keep up.
+    public var droppedLines: Int {
+        self.state.withLock { $0.dropped }
+    }
+
+    /// Blocks until everything written so far has reached the file descriptor.
+    public func flush() {
+        while true {
+            let empty = self.state.withLock { $0.pending.isEmpty }
+            if empty { return }
+            self.wakeup.signal()
+            usleep(1000)
+        }
+    }
+
+    fileprivate func drainOnce() {
+        self.wakeup.wait()
+        while true {
+            let chunk: [UInt8] = self.state.withLock { state in
+                let taken = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                return taken
+            }
+            if chunk.isEmpty { return }
+            chunk.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    guard let base = raw.baseAddress else { return }
+                    let written = Glibc.write(self.fileDescriptor, base + offset, raw.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+}
+
+/// A counting semaphore on a pthread condition (the writer thread sleeps on it).
+private final class WriterWakeup: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var signalled = false
+
+    init() {
+        pthread_mutex_init(&self.mutex, nil)
+        pthread_cond_init(&self.condition, nil)
+    }
+
+    func signal() {
+        pthread_mutex_lock(&self.mutex)
+        self.signalled = true
+        pthread_cond_signal(&self.condition)
+        pthread_mutex_unlock(&self.mutex)
+    }
+
+    func wait() {
+        pthread_mutex_lock(&self.mutex)
+        while !self.signalled {
+            pthread_cond_wait(&self.condition, &self.mutex)
+        }
+        self.signalled = false
+        pthread_mutex_unlock(&self.mutex)
+    }
+}
+
+private final class SinkBox {
+    let sink: StandardOutputSink
+    init(_ sink: StandardOutputSink) { self.sink = sink }
+}

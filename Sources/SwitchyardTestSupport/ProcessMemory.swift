@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Memory and descriptor figures of the current process, for "a 1 GiB transfer never sits in
+/// memory" and leak tests. Linux only (reads /proc); elsewhere the figures are 0.
+public enum ProcessMemory {
+    /// Resident set size in bytes (VmRSS from /proc/self/status), 0 when unavailable.
+    public static func residentBytes() -> Int {
+        self.statusField("VmRSS:").map { $0 * 1024 } ?? 0
+    }
+
+    /// Peak resident set size in bytes (VmHWM from /proc/self/status), 0 when unavailable.
+    public static func peakResidentBytes() -> Int {
+        self.statusField("VmHWM:").map { $0 * 1024 } ?? 0
+    }
+
+    /// Number of open file descriptors (entries of /proc/self/fd), 0 when unavailable.
+    public static func openFileDescriptorCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let isDotEntry = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw.first == UInt8(ascii: ".")
+            }
+            if !isDotEntry { count += 1 }
+        }
+        // Do not count the descriptor opendir itself holds.
+        return max(0, count - 1)
+    }
+
+    /// The number in kB of a `Name:   123 kB` line of /proc/self/status.
+    static func statusField(_ name: String) -> Int? {
+        guard let text = self.readSmallFile("/proc/self/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            let digits = line.dropFirst(name.count).filter { $0.isNumber }
+            return Int(digits)
+        }
+        return nil
+    }
+
+    static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { _ = close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

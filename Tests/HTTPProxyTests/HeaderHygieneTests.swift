@@ -1,0 +1,53 @@
+import HTTPProxy
+import SwitchyardCore
+import SwitchyardTestSupport
+import Testing
+
+@Suite("Proxy: header hygiene and X-Forwarded-*")
+struct HeaderHygieneTests {
+    @Test func hopByHopAndSwitchyardHeadersAreRemoved() async throws {
+        let harness = try await ProxyHarness.start()
+        let response = try await harness.client().get(
+            "/h",
+            headers: [
+                ("Connection", "keep-alive, X-Secret-Hop"), ("X-Secret-Hop", "1"), ("Keep-Alive", "timeout=5"),
+                ("TE", "trailers"), ("Proxy-Authorization", "Basic x"), ("X-Switchyard-LSN", "0/1"),
+                ("X-Switchyard-Pin", "force"), ("Upgrade", "websocket"), ("X-Kept", "yes"),
+            ])
+        let echo = try response.echo()
+        for removed in ["x-secret-hop", "keep-alive", "te", "proxy-authorization", "x-switchyard-lsn", "x-switchyard-pin", "upgrade"] {
+            #expect(echo.headers[removed] == nil, "\(removed) reached the app")
+        }
+        #expect(echo.headers["x-kept"] == "yes")
+        #expect(response.header("set-cookie") == nil)
+        await harness.stop()
+    }
+
+    @Test func forwardedHeadersFromAnUntrustedPeerAreReplaced() async throws {
+        let harness = try await ProxyHarness.start()
+        let response = try await harness.client().get(
+            "/h", headers: [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "evil"), ("X-Real-IP", "6.6.6.6")])
+        let echo = try response.echo()
+        #expect(echo.headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(echo.headers["x-forwarded-proto"] == "http")
+        #expect(echo.headers["x-forwarded-host"] == "app.test")
+        #expect(echo.headers["x-real-ip"] == "127.0.0.1")
+        await harness.stop()
+    }
+
+    @Test func forwardedHeadersFromATrustedPeerAreExtended() async throws {
+        let harness = try await ProxyHarness.start { configuration in
+            configuration.clients.trustedProxies = [CIDR(parsing: "127.0.0.0/8"), CIDR(parsing: "10.0.0.0/8")].compactMap { $0 }
+        }
+        let response = try await harness.client().get(
+            "/h", headers: [("X-Forwarded-For", "6.6.6.6, 203.0.113.9, 10.1.2.3"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "shop.example")])
+        let echo = try response.echo()
+        #expect(echo.headers["x-forwarded-for"] == "6.6.6.6, 203.0.113.9, 10.1.2.3, 127.0.0.1")
+        #expect(echo.headers["x-forwarded-proto"] == "https")
+        #expect(echo.headers["x-forwarded-host"] == "shop.example")
+        // real_ip_recursive: from the right, the first address not trusted.
+        #expect(echo.headers["x-real-ip"] == "203.0.113.9")
+        try await eventually(timeout: .seconds(5)) { harness.decisions.lines.count == 1 }
+        await harness.stop()
+    }
+}

@@ -1,0 +1,88 @@
+import HTTPProxy
+import SwitchyardCore
+import SwitchyardLogging
+import SwitchyardTestSupport
+import Testing
+
+@Suite("Proxy: read-your-writes pins (ttl mode)")
+struct PinTests {
+    @Test func aWritePinsTheClientsReadsToThePrimary() async throws {
+        let harness = try await ProxyHarness.start()
+        let jar = CookieJar()
+        let client = harness.client(cookies: jar)
+        let write = try await client.post("/items", body: "x")
+        let setCookie = write.header("set-cookie") ?? ""
+        #expect(setCookie.hasPrefix("switchyard_pin="))
+        #expect(setCookie.hasSuffix("; Max-Age=10; Path=/; HttpOnly; SameSite=Lax"))
+        for _ in 0..<5 {
+            let read = try await client.get("/items/1")
+            #expect(["p1", "p2"].contains(read.header("x-app-server") ?? ""))
+            #expect(read.header("set-cookie") == nil)  // pinned reads do not refresh the cookie
+        }
+        // Another client without the cookie still reads from the replicas.
+        let other = try await harness.client().get("/items/1")
+        #expect(["a1", "a2"].contains(other.header("x-app-server") ?? ""))
+        try await eventually(timeout: .seconds(5)) { harness.decisions.lines.count == 7 }
+        let lines = harness.decisionLines
+        #expect(lines[1]["reason"] == "pinned")
+        #expect(lines[1]["pin"] == "valid")
+        #expect(lines[6]["reason"] == "read")
+        await harness.stop()
+    }
+
+    @Test func tamperedGarbageAndExpiredPinsAreIgnored() async throws {
+        let harness = try await ProxyHarness.start()
+        let signer = PinSigner(key: ProxyHarness.pinKey)
+        let now = WallClock.nowMillis()
+        let valid = signer.sign(PinToken(issuedAtMillis: now))
+        let tampered = String(valid.dropLast()) + (valid.hasSuffix("A") ? "B" : "A")
+        let expired = signer.sign(PinToken(issuedAtMillis: now - 10_001))
+        let otherKey = PinSigner(key: Array("another".utf8)).sign(PinToken(issuedAtMillis: now))
+        let cases: [(String, String)] = [
+            (tampered, "invalid"), ("garbage", "invalid"), (expired, "expired"), (otherKey, "invalid"), ("", "none"),
+            (String(repeating: "A", count: 5000), "invalid"),
+        ]
+        let client = harness.client()
+        for (value, _) in cases {
+            let response = try await client.get("/items", headers: [("Cookie", "a=b; switchyard_pin=\(value); c=d")])
+            #expect(response.status == 200)
+            #expect(["a1", "a2"].contains(response.header("x-app-server") ?? ""))
+        }
+        let pinned = try await client.get("/items", headers: [("Cookie", "switchyard_pin=\(valid)")])
+        #expect(["p1", "p2"].contains(pinned.header("x-app-server") ?? ""))
+        try await eventually(timeout: .seconds(5)) { harness.decisions.lines.count == cases.count + 1 }
+        let pins = harness.decisionLines.map { $0["pin"] ?? "" }
+        #expect(pins == cases.map(\.1) + ["valid"])
+        await harness.stop()
+    }
+
+    @Test func appHeadersControlThePinAndNeverReachTheClient() async throws {
+        let harness = try await ProxyHarness.start()
+        for fake in harness.primaries {
+            fake.setBehavior(.respond(status: 200, headers: [("X-Switchyard-Pin", "none")], body: "nothing changed"))
+        }
+        for fake in harness.replicaA {
+            fake.setBehavior(.respond(status: 200, headers: [("X-Switchyard-Pin", "force"), ("X-Switchyard-LSN", "0/3000148")], body: "a GET that wrote"))
+        }
+        let client = harness.client()
+        let write = try await client.post("/noop", body: "")
+        #expect(write.header("set-cookie") == nil)
+        #expect(write.header("x-switchyard-pin") == nil)
+        let read = try await client.get("/counter")
+        #expect(read.header("set-cookie")?.hasPrefix("switchyard_pin=") == true)
+        #expect(read.header("x-switchyard-pin") == nil)
+        #expect(read.header("x-switchyard-lsn") == nil)
+        await harness.stop()
+    }
+
+    @Test func twoInstancesSharingTheSecretHonourEachOthersPins() async throws {
+        let first = try await ProxyHarness.start()
+        let second = try await ProxyHarness.start()
+        let jar = CookieJar()
+        _ = try await first.client(cookies: jar).post("/items", body: "x")
+        let read = try await second.client(cookies: jar).get("/items/1")
+        #expect(["p1", "p2"].contains(read.header("x-app-server") ?? ""))
+        await first.stop()
+        await second.stop()
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (pure, in-process and real-PostgreSQL levels) on a
+# fresh Debian 12 machine as root: installs what is missing, builds, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v pg_config >/dev/null 2>&1 || need+=(libpq-dev)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+dpkg -s libpq-dev >/dev/null 2>&1 || need+=(libpq-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (Swift 6.x toolchain needed)" >&2; exit 1; }
+
+swift build --build-tests
+swift test
