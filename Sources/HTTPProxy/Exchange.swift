@@ -48,8 +48,8 @@ final class Exchange {
     var upstreamKeepAlive = true
     var status = 0
     var pinSet = false
-    /// Upstream response parts held while the pin position is being fetched.
-    var held: [HTTPClientResponsePart]? = nil
+    /// Upstream events held while the pin position is being fetched (replayed in order).
+    var held: [HeldUpstreamEvent]? = nil
 
     init(
         snapshot: ProxySnapshot,
@@ -108,4 +108,10 @@ final class Exchange {
         guard let index = self.replicaIndex, index < self.snapshot.configuration.replicas.count else { return nil }
         return self.snapshot.configuration.replicas[index].name
     }
+}
+
+/// What the upstream connection did while a response was held for its pin position.
+enum HeldUpstreamEvent {
+    case part(HTTPClientResponsePart)
+    case closed((any Error)?)
 }

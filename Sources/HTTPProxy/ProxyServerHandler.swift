@@ -439,8 +439,16 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                     self.sendHead(head, exchange: exchange, pin: PinToken(issuedAtMillis: WallClock.nowMillis(), lsn: position))
                     let held = exchange.held ?? []
                     exchange.held = nil
-                    for part in held {
-                        self.relayUpstream(part, exchange: exchange)
+                    for event in held {
+                        switch event {
+                        case .part(let part):
+                            guard self.exchange === exchange else { break }
+                            self.relayUpstream(part, exchange: exchange)
+                        case .closed(let error):
+                            if let connection = exchange.connection {
+                                self.upstream(connection, closedWith: error)
+                            }
+                        }
                     }
                     self.context?.flush()
                     exchange.connection?.resumeReads()
@@ -690,7 +698,7 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
     func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
         guard let exchange = self.exchange, exchange.connection === connection else { return }
         if exchange.held != nil {
-            exchange.held?.append(part)
+            exchange.held?.append(.part(part))
             return
         }
         self.relayUpstream(part, exchange: exchange)
@@ -706,6 +714,11 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
 
     func upstream(_ connection: UpstreamConnection, closedWith error: (any Error)?) {
         guard let exchange = self.exchange, exchange.connection === connection else { return }
+        if exchange.held != nil {
+            // The head waits for its pin position: handle the close after it.
+            exchange.held?.append(.closed(error))
+            return
+        }
         exchange.connection = nil
         if !exchange.responseStarted {
             self.attemptFailed(exchange, cause: .closedBeforeResponse)

@@ -181,8 +181,13 @@ public final class LagMonitor: Sendable {
 
     private func log(_ transition: RotationStateMachine.Transition, replica: String, status: DatabaseStatus) {
         var metadata: Logger.Metadata = ["replica": "\(replica)"]
-        metadata["lag_s"] = status.lagSeconds.map { .stringConvertible(($0 * 1000).rounded() / 1000) } ?? "null"
-        metadata["lag_bytes"] = status.lagBytes.map { .stringConvertible($0) } ?? "null"
+        // Unknown figures are left out of the line rather than written as text.
+        if let lag = status.lagSeconds {
+            metadata["lag_s"] = .stringConvertible((lag * 1000).rounded() / 1000)
+        }
+        if let bytes = status.lagBytes {
+            metadata["lag_bytes"] = .stringConvertible(bytes)
+        }
         switch transition {
         case .wentOut(let cause):
             metadata["cause"] = "\(cause.rawValue)"

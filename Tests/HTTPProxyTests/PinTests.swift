@@ -86,3 +86,95 @@ struct PinTests {
         await second.stop()
     }
 }
+
+/// A primary position source that answers from another thread after a short delay.
+final class DelayedPositionSource: PrimaryPositionSource {
+    let position: LSN?
+
+    init(position: LSN?) {
+        self.position = position
+    }
+
+    func requestInsertPosition(_ completion: @escaping @Sendable (LSN?) -> Void) {
+        let position = self.position
+        Task.detached {
+            try? await Task.sleep(for: .milliseconds(30))
+            completion(position)
+        }
+    }
+}
+
+@Suite("Proxy: pins in lsn mode")
+struct LSNPinTests {
+    static func harness(source: DelayedPositionSource) async throws -> ProxyHarness {
+        try await ProxyHarness.start(positionSource: source) { $0.pin.mode = .lsn }
+    }
+
+    static func token(_ response: TestResponse) throws -> PinToken {
+        let cookie = try #require(response.header("set-cookie"))
+        let value = try #require(cookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last)
+        guard case .valid(let token) = PinSigner(key: ProxyHarness.pinKey).verify(value, nowMillis: WallClock.nowMillis(), ttlMillis: 10_000)
+        else {
+            Issue.record("pin cookie does not verify: \(cookie)")
+            throw PinCookieError()
+        }
+        return token
+    }
+
+    struct PinCookieError: Error {}
+
+    @Test func theWritesPinCarriesThePrimaryPosition() async throws {
+        let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(0x3000148)))
+        let write = try await harness.client().post("/items", body: "x")
+        #expect(write.status == 200)
+        #expect(try Self.token(write).lsn == LSN(0x3000148))
+        await harness.stop()
+    }
+
+    @Test func theAppsOwnPositionWinsAndSkipsTheQuery() async throws {
+        let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(1)))
+        for fake in harness.primaries {
+            fake.setBehavior(.respond(status: 201, headers: [("X-Switchyard-LSN", "0/5000000")], body: "made"))
+        }
+        let write = try await harness.client().post("/items", body: "x")
+        #expect(write.status == 201)
+        #expect(write.header("x-switchyard-lsn") == nil)
+        #expect(try Self.token(write).lsn == LSN(0x5000000))
+        await harness.stop()
+    }
+
+    @Test func anUnreachablePrimaryGivesAPinWithoutPosition() async throws {
+        let harness = try await Self.harness(source: DelayedPositionSource(position: nil))
+        let write = try await harness.client().post("/items", body: "x")
+        #expect(try Self.token(write).lsn == nil)
+        await harness.stop()
+    }
+
+    @Test func anAppThatClosesAfterItsResponseStillGetsItsPinnedResponseWhole() async throws {
+        let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(42)))
+        for fake in harness.primaries {
+            fake.setBehavior(.respond(status: 201, headers: [("Connection", "close")], body: "created and closed"))
+        }
+        let write = try await harness.client().post("/items", body: "x")
+        #expect(write.status == 201)
+        #expect(write.bodyString == "created and closed")
+        #expect(try Self.token(write).lsn == LSN(42))
+        await harness.stop()
+    }
+
+    @Test func aPinnedReadGoesToAReplicaThatHasReplayedThePin() async throws {
+        let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(1000)))
+        let jar = CookieJar()
+        let client = harness.client(cookies: jar)
+        _ = try await client.post("/items", body: "x")
+        harness.runtime.publish(board: ReplicaStatusBoard(entries: ["replica-a": .init(inRotation: true, replayLSN: LSN(999))]))
+        let behind = try await client.get("/items/1")
+        #expect(["p1", "p2"].contains(behind.header("x-app-server") ?? ""))
+        harness.runtime.publish(board: ReplicaStatusBoard(entries: ["replica-a": .init(inRotation: true, replayLSN: LSN(1000))]))
+        let caughtUp = try await client.get("/items/1")
+        #expect(["a1", "a2"].contains(caughtUp.header("x-app-server") ?? ""))
+        try await eventually(timeout: .seconds(5)) { harness.decisions.lines.count == 3 }
+        #expect(harness.decisionLines.map { $0["reason"] ?? "" } == ["write", "pinned", "pin-caught-up"])
+        await harness.stop()
+    }
+}

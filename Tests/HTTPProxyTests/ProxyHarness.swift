@@ -37,6 +37,7 @@ final class ProxyHarness: Sendable {
     /// - Parameter configure: adjusts the configuration built around the fake servers.
     static func start(
         replicaBServers: Int = 0,
+        positionSource: (any PrimaryPositionSource)? = nil,
         configure: (inout SwitchyardConfiguration) -> Void = { _ in }
     ) async throws -> ProxyHarness {
         let primaries = [try await FakeAppServer.start(name: "p1"), try await FakeAppServer.start(name: "p2")]
@@ -63,7 +64,7 @@ final class ProxyHarness: Sendable {
         let decisions = MemoryLogSink()
         var logger = Logger(label: "switchyard.test")
         logger.logLevel = .critical
-        let runtime = ProxyRuntime(configuration: configuration, pinKey: ProxyHarness.pinKey, decisionSink: decisions, logger: logger)
+        let runtime = ProxyRuntime(configuration: configuration, pinKey: ProxyHarness.pinKey, decisionSink: decisions, logger: logger, positionSource: positionSource)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = HTTPProxyServer(runtime: runtime, group: group)
         let address = try await server.start(host: "127.0.0.1", port: 0)
