@@ -84,6 +84,8 @@ let package = Package(
             name: "switchyard",
             dependencies: [
                 "SwitchyardApp",
+                "LagMonitor",
+                "SwitchyardLogging",
                 "SwitchyardConfig",
                 "SwitchyardCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

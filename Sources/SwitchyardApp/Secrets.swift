@@ -30,10 +30,16 @@ public struct Secrets: Sendable {
             }
             adminToken = token
         }
+        let (pinKey, isRandom) = Self.pinKey(configuration, environment: environment)
+        return Secrets(pinKey: pinKey, pinKeyIsRandom: isRandom, adminToken: adminToken)
+    }
+
+    /// The pin HMAC key: the secret named by `pin.secret_env`, or a random key (flagged) when unset.
+    public static func pinKey(_ configuration: SwitchyardConfiguration, environment: [String: String]) -> (key: [UInt8], isRandom: Bool) {
         if let secret = environment[configuration.pin.secretEnv], !secret.isEmpty {
-            return Secrets(pinKey: Array(secret.utf8), pinKeyIsRandom: false, adminToken: adminToken)
+            return (Array(secret.utf8), false)
         }
-        return Secrets(pinKey: PinSigner.randomKey(), pinKeyIsRandom: true, adminToken: adminToken)
+        return (PinSigner.randomKey(), true)
     }
 
     public static func processEnvironment() -> [String: String] {

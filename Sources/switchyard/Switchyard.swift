@@ -17,7 +17,7 @@ struct Switchyard: AsyncParsableCommand {
         commandName: "switchyard",
         abstract: "Read/write-splitting, replication-aware HTTP router for PostgreSQL stacks.",
         version: Switchyard.version,
-        subcommands: [Serve.self, Check.self],
+        subcommands: [Serve.self, Check.self, Lag.self, Explain.self],
         defaultSubcommand: Serve.self
     )
 
