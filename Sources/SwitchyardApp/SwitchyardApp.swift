@@ -21,6 +21,7 @@ public final class SwitchyardApp: Sendable {
     public let proxy: HTTPProxyServer
     public let runtime: ProxyRuntime
     public let monitor: LagMonitor
+    private let healthChecker: ActiveHealthChecker
     private let group: MultiThreadedEventLoopGroup
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
     private let initialConfiguration: SwitchyardConfiguration
@@ -46,6 +47,7 @@ public final class SwitchyardApp: Sendable {
             positionSource: monitor.positionSource)
         board.attach(self.runtime)
         self.proxy = HTTPProxyServer(runtime: self.runtime, group: self.group)
+        self.healthChecker = ActiveHealthChecker(runtime: self.runtime, eventLoop: self.group.next())
         if secrets.pinKeyIsRandom {
             logger.warning(
                 "pin secret not set: using a random key for this process; pins will not survive a restart or be honoured by other instances",
@@ -62,6 +64,7 @@ public final class SwitchyardApp: Sendable {
         self.monitorTask.withLock { task in
             task = Task { await monitor.run() }
         }
+        self.healthChecker.restart()
         let listen = self.initialConfiguration.listen
         let address = try await self.proxy.start(host: listen.host, port: listen.port)
         let port = address.port ?? listen.port
@@ -112,6 +115,7 @@ public final class SwitchyardApp: Sendable {
             )
             self.runtime.apply(configuration: applied)
             self.monitor.apply(configuration: applied)
+            self.healthChecker.restart()
             self.logger.notice("configuration reloaded", metadata: ["file": "\(self.configurationPath)"])
         } catch {
             for problem in error.problems {
@@ -125,6 +129,7 @@ public final class SwitchyardApp: Sendable {
         self.logger.notice("draining", metadata: ["drain_timeout_s": "\(timeout.components.seconds)"])
         await self.proxy.drain(timeout: timeout)
         self.monitorTask.withLock { $0?.cancel() }
+        self.healthChecker.stop()
         try? await self.group.shutdownGracefully()
         self.logger.notice("stopped")
     }

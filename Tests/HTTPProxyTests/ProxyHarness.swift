@@ -19,6 +19,7 @@ final class ProxyHarness: Sendable {
     let decisions: MemoryLogSink
     let port: Int
     let group: MultiThreadedEventLoopGroup
+    let healthChecker: ActiveHealthChecker
 
     private init(
         primaries: [FakeAppServer], replicaA: [FakeAppServer], replicaB: [FakeAppServer], server: HTTPProxyServer,
@@ -32,6 +33,8 @@ final class ProxyHarness: Sendable {
         self.decisions = decisions
         self.port = port
         self.group = group
+        self.healthChecker = ActiveHealthChecker(runtime: runtime, eventLoop: group.next())
+        self.healthChecker.restart()
     }
 
     /// - Parameter configure: adjusts the configuration built around the fake servers.
@@ -91,6 +94,7 @@ final class ProxyHarness: Sendable {
     }
 
     func stop() async {
+        self.healthChecker.stop()
         await self.server.drain(timeout: .seconds(2))
         try? await self.group.shutdownGracefully()
         for fake in self.allServers {
