@@ -33,7 +33,7 @@ public final class SwitchyardApp: Sendable {
         secrets: Secrets,
         decisionSink: any LogLineSink,
         logger: Logger,
-        threads: Int = System.coreCount
+        threads: Int = CPUAffinity.usableCPUs(fallback: System.coreCount)
     ) {
         self.configurationPath = configurationPath
         self.initialConfiguration = configuration
