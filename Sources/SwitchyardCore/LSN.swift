@@ -11,7 +11,9 @@ public struct LSN: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard let slash = text.firstIndex(of: "/") else { return nil }
         let high = text[text.startIndex..<slash]
         let low = text[text.index(after: slash)...]
-        guard (1...8).contains(high.count), (1...8).contains(low.count),
+        let isHex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x46) || ($0 >= 0x61 && $0 <= 0x66) }
+        guard (1...8).contains(high.utf8.count), (1...8).contains(low.utf8.count),
+            high.utf8.allSatisfy(isHex), low.utf8.allSatisfy(isHex),
             let h = UInt64(high, radix: 16), let l = UInt64(low, radix: 16)
         else { return nil }
         self.value = (h << 32) | l

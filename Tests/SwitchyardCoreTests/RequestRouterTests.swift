@@ -18,7 +18,7 @@ struct RequestRouterTests {
     @Test("a method not in read_methods goes to the primary as a write", arguments: ["POST", "PUT", "PATCH", "DELETE", "PURGE", "MKCOL"])
     func write(method: String) {
         let decision = F.router().decide(method, "/items/7", replicas: Self.twoUsable)
-        #expect(decision == RouteDecision(target: .primary, reason: .write))
+        #expect(decision == RouteDecision(target: .primary, reason: .write, setsPin: true))
         #expect(decision.route == .primary)
         #expect(decision.setsPin)
         #expect(decision.reason.description == "write")
@@ -34,7 +34,7 @@ struct RequestRouterTests {
         for replicas in [[], Self.twoUsable, [F.replica(false)]] {
             for onNoReplica in RoutingConfiguration.OnNoReplica.allCases {
                 let decision = F.router(onNoReplica: onNoReplica).decide("POST", "/", pin: pin, replicas: replicas)
-                #expect(decision == RouteDecision(target: .primary, reason: .write))
+                #expect(decision == RouteDecision(target: .primary, reason: .write, setsPin: true))
             }
         }
     }
@@ -161,7 +161,7 @@ struct RequestRouterTests {
         let router = F.router(rules: [F.rule("admin-on-primary", route: .primary, prefix: "/admin")])
         for method in ["GET", "HEAD", "POST", "DELETE"] {
             let decision = router.decide(method, "/admin/users", pin: Self.validPin("0/1"), replicas: Self.twoUsable)
-            #expect(decision == RouteDecision(target: .primary, reason: .rule("admin-on-primary")))
+            #expect(decision == RouteDecision(target: .primary, reason: .rule("admin-on-primary"), setsPin: true))
             #expect(decision.reason.description == "rule:admin-on-primary")
             #expect(decision.route == .primary)
             #expect(decision.setsPin, "a rule to the primary counts as a write for the pin (SPEC §3)")
@@ -218,7 +218,7 @@ struct RequestRouterTests {
     @Test("a primary rule needs no replica at all, also under on_no_replica: fail")
     func ruleToPrimaryWithoutReplica() {
         let router = F.router(rules: [F.rule("admin", route: .primary, prefix: "/admin")], onNoReplica: .fail)
-        #expect(router.decide("GET", "/admin", replicas: []) == RouteDecision(target: .primary, reason: .rule("admin")))
+        #expect(router.decide("GET", "/admin", replicas: []) == RouteDecision(target: .primary, reason: .rule("admin"), setsPin: true))
     }
 
     @Test("the first matching rule wins")
@@ -292,7 +292,7 @@ struct RequestRouterTests {
     func noReadMethods() {
         let router = F.router(readMethods: [])
         for method in ["GET", "HEAD", "OPTIONS", "POST"] {
-            #expect(router.decide(method, "/", replicas: Self.twoUsable) == RouteDecision(target: .primary, reason: .write))
+            #expect(router.decide(method, "/", replicas: Self.twoUsable) == RouteDecision(target: .primary, reason: .write, setsPin: true))
         }
     }
 

@@ -18,8 +18,8 @@ struct RouteDecisionTests {
     @Test(
         "setsPin and route for every reason and target",
         arguments: [
-            PinCase(decision: RouteDecision(target: .primary, reason: .write), setsPin: true, route: .primary),
-            PinCase(decision: RouteDecision(target: .primary, reason: .rule("admin")), setsPin: true, route: .primary),
+            PinCase(decision: RouteDecision(target: .primary, reason: .write, setsPin: true), setsPin: true, route: .primary),
+            PinCase(decision: RouteDecision(target: .primary, reason: .rule("admin"), setsPin: true), setsPin: true, route: .primary),
             PinCase(decision: RouteDecision(target: .replicas(F.set(0)), reason: .rule("search")), setsPin: false, route: .replica),
             PinCase(decision: RouteDecision(target: .unavailable, reason: .rule("search")), setsPin: false, route: .primary),
             PinCase(decision: RouteDecision(target: .replicas(F.set(0, 1)), reason: .read), setsPin: false, route: .replica),

@@ -20,7 +20,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// Parses a textual IPv4 or IPv6 address (no brackets, no port, no zone).
     public init?(parsing text: some StringProtocol) {
         let string = String(text)
-        guard !string.isEmpty, string.count <= 45 else { return nil }
+        guard !string.isEmpty, string.utf8.count <= 45, !string.utf8.contains(0) else { return nil }
         if !string.contains(":") {
             var v4 = in_addr()
             guard inet_pton(AF_INET, string, &v4) == 1 else { return nil }
@@ -69,7 +69,8 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2, let address = IPAddress(parsing: parts[0]) else { return nil }
-        let maxBits = address.isIPv4 ? 32 : 128
+        let writtenAsIPv4 = !parts[0].contains(":")
+        let maxBits = writtenAsIPv4 ? 32 : 128
         var bits = maxBits
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -77,7 +78,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
             else { return nil }
             bits = parsed
         }
-        self.prefixLength = bits + (address.isIPv4 ? 96 : 0)
+        self.prefixLength = bits + (writtenAsIPv4 ? 96 : 0)
         self.network = CIDR.mask(address, prefixLength: self.prefixLength)
         self.text = text
     }

@@ -10,6 +10,9 @@ final class CompiledPOSIXRegex: @unchecked Sendable {
     private let regex: UnsafeMutablePointer<regex_t>
 
     init(_ pattern: String) throws {
+        guard !pattern.utf8.contains(0) else {
+            throw PathRegex.CompileError(description: "NUL byte in pattern")
+        }
         // Compile into a local first: only a successfully compiled pattern is
         // owned by the instance (and freed by deinit).
         let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
@@ -25,7 +28,15 @@ final class CompiledPOSIXRegex: @unchecked Sendable {
     }
 
     func matches(_ text: String) -> Bool {
-        regexec(self.regex, text, 0, nil, 0) == 0
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                // REG_STARTEND: match exactly these bytes, NULs included.
+                var range = regmatch_t(rm_so: 0, rm_eo: regoff_t(chars.count))
+                guard let base = chars.baseAddress else { return regexec(self.regex, "", 0, nil, 0) == 0 }
+                return regexec(self.regex, base, 1, &range, REG_STARTEND) == 0
+            }
+        }
     }
 
     deinit {

@@ -16,7 +16,7 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
             guard let close = text.firstIndex(of: "]") else { return nil }
             let host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]
-            guard !host.isEmpty, host.contains(":"), rest.hasPrefix(":") else { return nil }
+            guard !host.isEmpty, host.contains(":"), IPAddress(parsing: host) != nil, rest.hasPrefix(":") else { return nil }
             guard let port = ServerAddress.parsePort(rest.dropFirst()) else { return nil }
             self.init(host: host, port: port)
         } else {

@@ -38,17 +38,19 @@ public struct RequestRouter: Sendable {
         if let rule = self.matchingRule(method: method, path: path, header: header) {
             switch rule.route {
             case .primary:
-                return RouteDecision(target: .primary, reason: .rule(rule.name))
+                return RouteDecision(target: .primary, reason: .rule(rule.name), setsPin: true)
             case .replica:
+                // The rule decides (its name is the reason); with no replica usable
+                // the target falls back as for any read, and it is still not a write.
                 let usable = Self.usable(replicas, minimumLSN: nil)
                 if usable.isEmpty {
-                    return self.noReplica()
+                    return RouteDecision(target: self.noReplica().target, reason: .rule(rule.name))
                 }
                 return RouteDecision(target: .replicas(usable), reason: .rule(rule.name))
             }
         }
         guard self.isRead(method: method) else {
-            return RouteDecision(target: .primary, reason: .write)
+            return RouteDecision(target: .primary, reason: .write, setsPin: true)
         }
         if case .valid(let token) = pin {
             if self.pinMode == .lsn, let lsn = token.lsn {

@@ -11,26 +11,20 @@ public struct RouteDecision: Sendable, Hashable {
 
     public var target: Target
     public var reason: RouteReason
+    /// True when the request counts as a write for pinning: routed to the
+    /// primary as a write, or by a rule to the primary (SPEC §3 "The pin").
+    public var setsPin: Bool
 
-    public init(target: Target, reason: RouteReason) {
+    public init(target: Target, reason: RouteReason, setsPin: Bool = false) {
         self.target = target
         self.reason = reason
+        self.setsPin = setsPin
     }
 
     public var route: Route {
         switch self.target {
         case .primary, .unavailable: .primary
         case .replicas: .replica
-        }
-    }
-
-    /// True when the request counts as a write for pinning: routed to the primary
-    /// as a write, or by a rule to the primary (SPEC §3 "The pin").
-    public var setsPin: Bool {
-        switch self.reason {
-        case .write: true
-        case .rule: self.target == .primary
-        case .read, .pinned, .pinCaughtUp, .noReplica: false
         }
     }
 }
