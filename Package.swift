@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
+        .executable(name: "switchyard-demo-app", targets: ["switchyard-demo-app"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure decisions: no NIO, no libpq, no YAML.
@@ -51,6 +53,19 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        // The admin listener: /status, /metrics, /healthz, drain/undrain and the dashboard.
+        .target(
+            name: "AdminServer",
+            dependencies: [
+                "SwitchyardCore",
+                "SwitchyardLogging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // libpq, from Debian's libpq-dev (only LagMonitor imports it).
         .systemLibrary(
             name: "CLibPQ",
@@ -74,6 +89,7 @@ let package = Package(
                 "SwitchyardConfig",
                 "HTTPProxy",
                 "LagMonitor",
+                "AdminServer",
                 "SwitchyardLogging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -91,6 +107,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The demo's PostgreSQL-backed app server (not part of the router).
+        .target(
+            name: "DemoAppKit",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "switchyard-demo-app",
+            dependencies: [
+                "DemoAppKit",
+                "SwitchyardLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Test-only helpers: fake app servers, raw HTTP clients.
         .target(
             name: "SwitchyardTestSupport",
@@ -104,6 +140,21 @@ let package = Package(
         ),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
         .testTarget(name: "SwitchyardTestSupportTests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "PostgresFixtureTests", dependencies: ["SwitchyardTestSupport", "SwitchyardCore"]),
+        .testTarget(
+            name: "AdminServerTests",
+            dependencies: [
+                "AdminServer", "SwitchyardCore", "SwitchyardTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "LagMonitorTests",
+            dependencies: [
+                "LagMonitor", "SwitchyardApp", "SwitchyardCore", "SwitchyardLogging", "SwitchyardTestSupport", "DemoAppKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "SwitchyardConfigTests", dependencies: ["SwitchyardConfig", "SwitchyardCore"]),
         .testTarget(
             name: "HTTPProxyTests",

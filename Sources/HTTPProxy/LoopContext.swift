@@ -93,6 +93,9 @@ final class LoopContext {
         }
         list.append(connection)
         self.idle[key] = list
+        // Reads may have been held for the last exchange's client: an idle
+        // connection must keep reading so a close (or stray bytes) is seen.
+        connection.resumeReads()
     }
 
     private func remove(_ connection: UpstreamConnection) {

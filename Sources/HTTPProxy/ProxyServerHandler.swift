@@ -351,6 +351,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func attach(_ connection: UpstreamConnection, to exchange: Exchange) {
         exchange.connection = connection
         connection.delegate = self
+        connection.resumeReads()
         connection.requestsServed += 1
         exchange.reachedServer = true
         connection.write(.head(exchange.upstreamHead))

@@ -11,6 +11,12 @@ public struct Secrets: Sendable {
     public var pinKeyIsRandom: Bool
     public var adminToken: String?
 
+    public init(pinKey: [UInt8], pinKeyIsRandom: Bool, adminToken: String?) {
+        self.pinKey = pinKey
+        self.pinKeyIsRandom = pinKeyIsRandom
+        self.adminToken = adminToken
+    }
+
     public enum Failure: Error, CustomStringConvertible {
         case adminTokenUnset(variable: String)
 

@@ -1,3 +1,4 @@
+import AdminServer
 import HTTPProxy
 import LagMonitor
 import Logging
@@ -16,12 +17,17 @@ public final class SwitchyardApp: Sendable {
         case shutdown
     }
 
+    public static let version = "0.1.0"
+
     public let configurationPath: String
     public let logger: Logger
     public let proxy: HTTPProxyServer
     public let runtime: ProxyRuntime
     public let monitor: LagMonitor
     private let healthChecker: ActiveHealthChecker
+    public let metrics: SwitchyardMetrics
+    private let history: DashboardHistory
+    private let admin: AdminServer?
     private let group: MultiThreadedEventLoopGroup
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
     private let initialConfiguration: SwitchyardConfiguration
@@ -39,15 +45,28 @@ public final class SwitchyardApp: Sendable {
         self.initialConfiguration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        let board = BoardPublisher()
+        let metrics = SwitchyardMetrics()
+        let history = DashboardHistory(thresholds: LagThresholds(configuration.lag))
+        self.metrics = metrics
+        self.history = history
+        let board = BoardPublisher(metrics: metrics, history: history)
         let monitor = LagMonitor(configuration: configuration, logger: logger) { report in board.publish(report) }
         self.monitor = monitor
         self.runtime = ProxyRuntime(
             configuration: configuration, pinKey: secrets.pinKey, decisionSink: decisionSink, logger: logger,
-            positionSource: monitor.positionSource)
+            observer: AppObserver(metrics: metrics, history: history), positionSource: monitor.positionSource)
         board.attach(self.runtime)
         self.proxy = HTTPProxyServer(runtime: self.runtime, group: self.group)
         self.healthChecker = ActiveHealthChecker(runtime: self.runtime, eventLoop: self.group.next())
+        if configuration.admin != nil {
+            // The admin listener lives on its own loops: it must outlive the proxy's during a drain.
+            self.admin = AdminServer(
+                backend: AppAdminBackend(runtime: self.runtime, monitor: monitor, metrics: metrics, history: history),
+                metrics: metrics, configuration: AdminServer.Configuration(token: secrets.adminToken),
+                group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        } else {
+            self.admin = nil
+        }
         if secrets.pinKeyIsRandom {
             logger.warning(
                 "pin secret not set: using a random key for this process; pins will not survive a restart or be honoured by other instances",
@@ -55,6 +74,12 @@ public final class SwitchyardApp: Sendable {
             )
         }
     }
+
+    /// The admin listener's bound port, once started (nil without an `admin` section).
+    public var adminPort: Int? {
+        self.adminPortBox.withLock { $0 }
+    }
+    private let adminPortBox = Mutex<Int?>(nil)
 
     /// Polls every database once (bounded by `query_timeout`), starts the lag
     /// monitor, then starts listening; returns the bound port.
@@ -65,6 +90,11 @@ public final class SwitchyardApp: Sendable {
             task = Task { await monitor.run() }
         }
         self.healthChecker.restart()
+        if let admin = self.admin, let adminConfiguration = self.initialConfiguration.admin {
+            let port = try await admin.start(host: adminConfiguration.listen.host, port: adminConfiguration.listen.port)
+            self.adminPortBox.withLock { $0 = port }
+            self.logger.info("admin listening", metadata: ["listen": "\(adminConfiguration.listen.host):\(port)"])
+        }
         let listen = self.initialConfiguration.listen
         let address = try await self.proxy.start(host: listen.host, port: listen.port)
         let port = address.port ?? listen.port
@@ -116,6 +146,8 @@ public final class SwitchyardApp: Sendable {
             self.runtime.apply(configuration: applied)
             self.monitor.apply(configuration: applied)
             self.healthChecker.restart()
+            self.history.setThresholds(LagThresholds(applied.lag))
+            self.history.retain(replicas: applied.replicas.map(\.name))
             self.logger.notice("configuration reloaded", metadata: ["file": "\(self.configurationPath)"])
         } catch {
             for problem in error.problems {
@@ -131,6 +163,8 @@ public final class SwitchyardApp: Sendable {
         self.monitorTask.withLock { $0?.cancel() }
         self.healthChecker.stop()
         try? await self.group.shutdownGracefully()
+        // Last: /healthz answers 503 until here.
+        await self.admin?.stop()
         self.logger.notice("stopped")
     }
 }

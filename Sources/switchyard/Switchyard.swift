@@ -11,7 +11,7 @@ import Glibc
 /// The `switchyard` command line (SPEC §1).
 @main
 struct Switchyard: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = SwitchyardApp.version
 
     static let configuration = CommandConfiguration(
         commandName: "switchyard",

@@ -7,7 +7,7 @@ import Testing
 struct LifecycleTests {
     @Test func theActiveCheckTakesAServerOutAndPutsItBack() async throws {
         let harness = try await ProxyHarness.start { configuration in
-            configuration.upstream.healthCheck = HealthCheckConfiguration(path: "/healthz", interval: .milliseconds(50), timeout: .milliseconds(500))
+            configuration.upstream.healthCheck = HealthCheckConfiguration(path: "/healthz", interval: .milliseconds(100), timeout: .seconds(3))
         }
         let sick = harness.replicaA[0]
         sick.setBehavior(.respond(status: 500, body: "db down"), forPath: "/healthz")

@@ -131,6 +131,19 @@ struct LSNPinTests {
         await harness.stop()
     }
 
+    @Test func aConnectionWhoseResponseWasHeldForItsPinIsReusable() async throws {
+        // Regression: reads held while the position was fetched stayed held once
+        // the connection was back in the pool, so the next request on it hung.
+        let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(7)))
+        let client = harness.client()
+        for _ in 0..<6 {
+            let write = try await client.post("/items", body: "x")
+            #expect(write.status == 200)
+        }
+        #expect(harness.primaries.map(\.connectionCount) == [1, 1])
+        await harness.stop()
+    }
+
     @Test func theAppsOwnPositionWinsAndSkipsTheQuery() async throws {
         let harness = try await Self.harness(source: DelayedPositionSource(position: LSN(1)))
         for fake in harness.primaries {

@@ -1,0 +1,58 @@
+/// A fixed-capacity FIFO: appending to a full buffer drops the oldest element.
+/// Not thread-safe (``DashboardHistory`` holds it under a lock).
+struct RingBuffer<Element> {
+    private var storage: [Element?]
+    /// Index of the oldest element.
+    private var head = 0
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.storage = Array(repeating: nil, count: max(1, capacity))
+    }
+
+    var capacity: Int { self.storage.count }
+
+    var isEmpty: Bool { self.count == 0 }
+
+    mutating func append(_ element: Element) {
+        if self.count == self.storage.count {
+            self.storage[self.head] = element
+            self.head = (self.head + 1) % self.storage.count
+        } else {
+            self.storage[(self.head + self.count) % self.storage.count] = element
+            self.count += 1
+        }
+    }
+
+    /// The oldest element.
+    var first: Element? {
+        self.count == 0 ? nil : self.storage[self.head]
+    }
+
+    /// Drops the oldest element, if any.
+    mutating func removeFirst() {
+        guard self.count > 0 else { return }
+        self.storage[self.head] = nil
+        self.head = (self.head + 1) % self.storage.count
+        self.count -= 1
+    }
+
+    /// Drops the oldest elements while `predicate` holds for them.
+    mutating func removeFirst(while predicate: (Element) -> Bool) {
+        while let oldest = self.first, predicate(oldest) {
+            self.removeFirst()
+        }
+    }
+
+    /// Oldest first.
+    var elements: [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(self.count)
+        for offset in 0..<self.count {
+            if let element = self.storage[(self.head + offset) % self.storage.count] {
+                result.append(element)
+            }
+        }
+        return result
+    }
+}
