@@ -80,7 +80,7 @@ struct FailoverTests {
     }
 
     @Test func aHangingServerGives504AndOthersAreUnaffected() async throws {
-        let harness = try await ProxyHarness.start { $0.upstream.responseTimeout = .seconds(1) }
+        let harness = try await ProxyHarness.start { $0.upstream.responseTimeout = .seconds(2) }
         harness.primaries[0].setBehavior(.hang)
         harness.primaries[1].setBehavior(.hang)
         let client = harness.client()

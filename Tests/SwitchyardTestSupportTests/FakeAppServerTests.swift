@@ -189,14 +189,14 @@ struct FakeAppServerTests {
         #expect(error?.isTimeout == true)
         #expect(clock.now - started >= .milliseconds(150))
         // The server got the whole request and keeps the connection open.
-        try await eventually(timeout: .seconds(2)) { server.lastRequest?.isComplete == true }
+        try await eventually(timeout: .seconds(10)) { server.lastRequest?.isComplete == true }
         #expect(server.lastRequest?.bodyString == "abc")
         #expect(await raw.isClosedByPeer(within: .milliseconds(50)) == false)
         #expect(server.openConnectionCount == 1)
 
         // Stopping the server closes hung connections.
         await server.stop()
-        #expect(await raw.isClosedByPeer(within: .seconds(2)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
     }
 
     @Test func closeBeforeResponse() async throws {
@@ -245,7 +245,7 @@ struct FakeAppServerTests {
         let port = server.port
         let raw = try await RawHTTPClient.connect(port: port)
         try await raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        try await eventually(timeout: .seconds(2)) { server.requestCount == 1 }
+        try await eventually(timeout: .seconds(10)) { server.requestCount == 1 }
         await server.stop(resetConnections: true)
         let error = await #expect(throws: RawHTTPClientError.self) {
             try await raw.readResponse()
@@ -314,9 +314,9 @@ struct FakeAppServerTests {
         let server = try await FakeAppServer.start(name: "abort-app")
         let raw = try await RawHTTPClient.connect(port: server.port)
         try await raw.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
-        try await eventually("request head recorded", timeout: .seconds(2)) { server.requestCount == 1 }
+        try await eventually("request head recorded", timeout: .seconds(10)) { server.requestCount == 1 }
         raw.reset()
-        try await eventually("connection gone", timeout: .seconds(2)) { server.openConnectionCount == 0 }
+        try await eventually("connection gone", timeout: .seconds(10)) { server.openConnectionCount == 0 }
         let record = try #require(server.lastRequest)
         #expect(record.isComplete == false)
         #expect(record.bodyBytes <= 10)
@@ -332,7 +332,7 @@ struct FakeAppServerTests {
         #expect(try response.echo().uri == "/half")
         // Whether the head says `Connection: close` depends on whether the half-close was
         // seen before the response was built (a race under load); the close itself is not.
-        #expect(await raw.isClosedByPeer(within: .seconds(2)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         await server.stop()
     }
 
