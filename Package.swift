@@ -140,6 +140,7 @@ let package = Package(
         ),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
         .testTarget(name: "SwitchyardTestSupportTests", dependencies: ["SwitchyardTestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["SwitchyardTestSupport"]),
         .testTarget(name: "PostgresFixtureTests", dependencies: ["SwitchyardTestSupport", "SwitchyardCore"]),
         .testTarget(
             name: "AdminServerTests",

@@ -9,6 +9,8 @@
 #
 # State lives in $SWITCHYARD_DEMO_DIR (default /tmp/switchyard-demo); ports start at
 # $SWITCHYARD_DEMO_PORT_BASE (default 28000, outside Linux's ephemeral range).
+# With $SWITCHYARD_BIN_DIR set, the binaries there are used and nothing is built
+# (the test suite runs the demo this way with its debug build).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,9 +76,14 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 bin=$(pgbin)
-(cd "$here" && swift build -c release --product switchyard >/dev/null && swift build -c release --product switchyard-demo-app >/dev/null)
-release="$here/.build/release"
-note "built $release/switchyard and $release/switchyard-demo-app"
+if [ -n "${SWITCHYARD_BIN_DIR:-}" ]; then
+  release=$SWITCHYARD_BIN_DIR
+  note "using the binaries in $release"
+else
+  (cd "$here" && swift build -c release --product switchyard >/dev/null && swift build -c release --product switchyard-demo-app >/dev/null)
+  release="$here/.build/release"
+  note "built $release/switchyard and $release/switchyard-demo-app"
+fi
 
 say "2. Starting a PostgreSQL primary (port $pg_primary) and a streaming replica (port $pg_replica)"
 chown postgres "$state/pg"
@@ -91,13 +98,13 @@ max_wal_senders = 5
 hot_standby = on
 wal_receiver_status_interval = 1s
 CONF
-as_postgres "$bin/pg_ctl" -D "$state/pg/primary" -l "$state/logs/pg-primary.log" -w start >/dev/null
+as_postgres "$bin/pg_ctl" -D "$state/pg/primary" -l "$state/pg/primary.log" -w start >/dev/null
 as_postgres "$bin/pg_basebackup" -D "$state/pg/replica" -R -X stream -C -S demo_replica -N \
   -d "host=127.0.0.1 port=$pg_primary user=postgres application_name=replica-a" >/dev/null
 cat >> "$state/pg/replica/postgresql.conf" <<CONF
 port = $pg_replica
 CONF
-as_postgres "$bin/pg_ctl" -D "$state/pg/replica" -l "$state/logs/pg-replica.log" -w start >/dev/null
+as_postgres "$bin/pg_ctl" -D "$state/pg/replica" -l "$state/pg/replica.log" -w start >/dev/null
 psql_primary() { psql -X -q -A -t -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$pg_primary user=postgres dbname=${2:-app}" -c "$1"; }
 psql_replica() { psql -X -q -A -t -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$pg_replica user=postgres dbname=app" -c "$1"; }
 psql -X -q -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$pg_primary user=postgres dbname=postgres" -c "CREATE DATABASE app" >/dev/null
@@ -194,7 +201,8 @@ wait_log '"replica back in rotation"' 10 && grep '"replica back in rotation"' "$
 req GET /items
 
 say "Done in $(( $(date +%s) - started ))s. The stack is still running:"
-note "router:   http://127.0.0.1:$router/   (try: curl -i http://127.0.0.1:$router/items)"
-note "lag:      $release/switchyard lag --config $state/switchyard.yaml"
-note "logs:     $state/logs/ (switchyard.log has every decision)"
-note "stop it:  deploy/demo.sh stop"
+note "router:    http://127.0.0.1:$router/   (try: curl -i http://127.0.0.1:$router/items)"
+note "dashboard: http://127.0.0.1:$admin/   status: curl http://127.0.0.1:$admin/status   metrics: /metrics"
+note "lag:       $release/switchyard lag --config $state/switchyard.yaml"
+note "logs:      $state/logs/ (switchyard.log has every decision)"
+note "stop it:   deploy/demo.sh stop"
