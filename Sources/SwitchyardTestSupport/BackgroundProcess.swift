@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A program started in the background for a test (the `switchyard` binary
+/// itself), with its stdout and stderr going to a file the test can read while
+/// it runs; signals can be sent and its exit awaited with a deadline.
+public final class BackgroundProcess: Sendable {
+    public let pid: Int32
+    public let outputPath: String
+    private let exitStatus = Mutex<Int32?>(nil)
+
+    private init(pid: Int32, outputPath: String) {
+        self.pid = pid
+        self.outputPath = outputPath
+    }
+
+    public static func start(_ arguments: [String], environment: [String: String] = [:], outputPath: String) throws -> BackgroundProcess {
+        guard let executable = arguments.first else { throw ShellCommandError(message: "no command") }
+        let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ShellCommandError(message: "cannot open \(outputPath)") }
+        defer { close(fd) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        var merged = ShellCommand.processEnvironment()
+        merged.merge(environment) { _, new in new }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard rc == 0 else { throw ShellCommandError(message: "posix_spawn \(executable): errno \(rc)") }
+        return BackgroundProcess(pid: pid, outputPath: outputPath)
+    }
+
+    public var output: String {
+        ShellCommand.readFile(self.outputPath) ?? ""
+    }
+
+    public func signal(_ number: Int32) {
+        if self.exitStatus.withLock({ $0 }) == nil {
+            Glibc.kill(self.pid, number)
+        }
+    }
+
+    /// The exit status once it has exited (nil while running); reaps it.
+    public func poll() -> Int32? {
+        self.exitStatus.withLock { status in
+            if let status { return status }
+            var raw: Int32 = 0
+            let result = waitpid(self.pid, &raw, WNOHANG)
+            guard result == self.pid else { return nil }
+            let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : -(raw & 0x7f)
+            status = code
+            return code
+        }
+    }
+
+    /// Waits for the exit (throws on timeout, leaving it running).
+    public func waitForExit(timeout: Duration) async throws -> Int32 {
+        var exit: Int32? = nil
+        try await eventually("pid \(self.pid) exits", timeout: timeout, pollEvery: .milliseconds(20)) {
+            exit = self.poll()
+            return exit != nil
+        }
+        return exit ?? -1
+    }
+
+    /// SIGKILL if still running, and reap.
+    public func kill() {
+        if self.poll() == nil {
+            Glibc.kill(self.pid, SIGKILL)
+            var raw: Int32 = 0
+            waitpid(self.pid, &raw, 0)
+            self.exitStatus.withLock { $0 = -9 }
+        }
+    }
+}
+
+public struct ShellCommandError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { self.message }
+
+    public init(message: String) {
+        self.message = message
+    }
+}

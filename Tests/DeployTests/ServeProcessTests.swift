@@ -1,0 +1,128 @@
+import SwitchyardTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `switchyard` binary itself, driven with real signals: SIGHUP reloads
+/// (and keeps the running configuration on an invalid file), SIGTERM drains a
+/// request in flight and exits 0; bad start-ups exit 1 with one line on stderr.
+@Suite("switchyard serve as a process", .serialized)
+struct ServeProcessTests {
+    static let binary = DemoScriptTests.root + "/.build/debug/switchyard"
+
+    static func config(router: Int, admin: Int, primary: Int, replica: Int, rule: Bool) -> String {
+        """
+        listen: 127.0.0.1:\(router)
+        drain_timeout: 5s
+        admin: { listen: 127.0.0.1:\(admin), token_env: null }
+        primary:
+          database: "host=127.0.0.1 port=1 dbname=app connect_timeout=1"
+          servers: [127.0.0.1:\(primary)]
+        replicas:
+          - name: replica-a
+            database: "host=127.0.0.1 port=1 dbname=app connect_timeout=1"
+            servers: [127.0.0.1:\(replica)]
+        routing:
+          on_no_replica: primary
+        \(rule ? "  rules: [{ name: all-primary, match: { path_prefix: / }, route: primary }]" : "")
+        pin: { mode: ttl }
+        lag: { query_timeout: 200ms, poll_interval: 200ms }
+        """
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        guard let file = fopen(path, "w") else { throw ShellCommandError(message: "cannot write \(path)") }
+        defer { fclose(file) }
+        fputs(text, file)
+    }
+
+    static func freePort() -> Int { FakeAppServer.unusedPort() }
+
+    @Test func reloadOnSIGHUPAndDrainOnSIGTERM() async throws {
+        let primary = try await FakeAppServer.start(name: "p1")
+        let replica = try await FakeAppServer.start(name: "r1")
+        let router = Self.freePort()
+        let admin = Self.freePort()
+        let path = "/tmp/sy-serve-\(getpid()).yaml"
+        try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false), to: path)
+        let process = try BackgroundProcess.start(
+            [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: path + ".log")
+        defer { process.kill() }
+        try await eventually("listening", timeout: .seconds(20)) { process.output.contains("\"switchyard listening\"") }
+
+        // The replica database is unreachable here, so reads fall back to the primary; a rule changes the reason.
+        let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
+        #expect(try await client.get("/a").status == 200)
+
+        try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: true), to: path)
+        process.signal(SIGHUP)
+        try await eventually("reloaded", timeout: .seconds(10)) { process.output.contains("\"configuration reloaded\"") }
+        #expect(try await client.get("/b").status == 200)
+        try await eventually(timeout: .seconds(5)) { process.output.contains("\"reason\":\"rule:all-primary\"") }
+
+        // An invalid file: logged with its problems; the running configuration stays.
+        try Self.write("listen: nonsense\nbogus: 1\n", to: path)
+        process.signal(SIGHUP)
+        try await eventually("reload failed", timeout: .seconds(10)) { process.output.contains("\"reload failed; keeping the running configuration\"") }
+        #expect(process.output.contains("unknown key 'bogus'"))
+        #expect(try await client.get("/c").status == 200)
+        try await eventually(timeout: .seconds(5)) { process.output.components("\"reason\":\"rule:all-primary\"") >= 2 }
+
+        // SIGTERM with a slow request in flight: it completes with 200, /healthz says 503 meanwhile, exit 0.
+        primary.setBehavior(.delay(.seconds(1), then: .echo))
+        let slow = Task { try await TestHTTPClient(port: router, defaultHeaders: [("Host", "t")]).get("/slow") }
+        try await eventually("slow request at the app", timeout: .seconds(5)) { primary.lastRequest?.uri == "/slow" }
+        process.signal(SIGTERM)
+        try await eventually("healthz 503 while draining", timeout: .seconds(5)) {
+            (try? await TestHTTPClient(port: admin).get("/healthz").status) == 503
+        }
+        let response = try await slow.value
+        #expect(response.status == 200)
+        #expect(try await process.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(process.output.contains("\"msg\":\"stopped\""))
+        await primary.stop()
+        await replica.stop()
+    }
+
+    @Test func startUpErrorsExit1WithOneLine() async throws {
+        let path = "/tmp/sy-bad-\(getpid()).yaml"
+        try Self.write("listen: 127.0.0.1:1\nprimary: {}\n", to: path)
+        let bad = try await ShellCommand.run([Self.binary, "serve", "--config", path], timeout: .seconds(20))
+        #expect(bad.status == 1)
+        #expect(bad.output.hasPrefix("switchyard: \(path):"))
+        let missing = try await ShellCommand.run([Self.binary, "serve", "--config", "/nonexistent.yaml"], timeout: .seconds(20))
+        #expect(missing.status == 1)
+        let usage = try await ShellCommand.run([Self.binary, "serve"], environment: ["SWITCHYARD_CONFIG": ""], timeout: .seconds(20))
+        #expect(usage.status == 2)
+
+        // Port taken: exit 1 with a clear line.
+        let squatter = try await FakeAppServer.start(name: "squatter")
+        try Self.write(Self.config(router: squatter.port, admin: Self.freePort(), primary: 1, replica: 2, rule: false), to: path)
+        let taken = try await ShellCommand.run([Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], timeout: .seconds(30))
+        #expect(taken.status == 1)
+        #expect(taken.output.contains("cannot listen on"))
+        await squatter.stop()
+    }
+
+    @Test func checkPrintsTheSummaryOrEveryProblem() async throws {
+        let good = try await ShellCommand.run([Self.binary, "check", "--config", DemoScriptTests.root + "/deploy/examples/local.yaml"], timeout: .seconds(20))
+        #expect(good.status == 0)
+        #expect(good.output == "config ok: 2 primary servers, 1 replicas, 0 rules\n")
+        let path = "/tmp/sy-check-\(getpid()).yaml"
+        try Self.write("listen: 1.2.3.4\nprimary: {}\nbogus: 1\n", to: path)
+        let bad = try await ShellCommand.run([Self.binary, "check", "--config", path], timeout: .seconds(20))
+        #expect(bad.status == 1)
+        let lines = bad.output.split(separator: "\n")
+        #expect(lines.count == 5)
+        #expect(lines.allSatisfy { $0.hasPrefix("\(path):") })
+        #expect(lines.contains { $0.hasPrefix("\(path):3:1: unknown key 'bogus'") })
+    }
+}
+
+extension String {
+    func components(_ needle: String) -> Int {
+        self.split(separator: needle, omittingEmptySubsequences: false).count - 1
+    }
+}
