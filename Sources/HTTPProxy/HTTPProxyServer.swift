@@ -64,7 +64,9 @@ public final class HTTPProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
+                        // No pipelining assistance: the proxy handler queues pipelined requests
+                        // itself and keeps reading (holding reads costs two epoll_ctl per request).
+                        withPipeliningAssistance: false,
                         withErrorHandling: false,
                         withOutboundHeaderValidation: true,
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),

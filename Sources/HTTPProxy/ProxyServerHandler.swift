@@ -28,6 +28,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
+    /// Parts of pipelined requests that arrived while a response was in flight.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Past this many queued parts, the client is not read until the queue drains.
+    private static let pipelineLimit = 32
 
     init(runtime: ProxyRuntime, loop: LoopContext) {
         self.runtime = runtime
@@ -48,7 +52,18 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if !self.pipelined.isEmpty || (self.exchange?.requestEnded ?? false) {
+            // A pipelined request: it waits until the response in flight is sent.
+            // (Reads keep flowing meanwhile: holding them costs two epoll_ctl calls per request.)
+            self.pipelined.append(part)
+            return
+        }
+        self.dispatch(part, context: context)
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.discardingBody = false
             self.receivedHead(head, context: context)
@@ -107,10 +122,28 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Draining: close now when idle, else after the response in flight.
+            if self.exchange == nil && self.pipelined.isEmpty {
+                context.close(promise: nil)
+            } else {
+                self.closeAfterResponse = true
+            }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Feeds queued pipelined parts until a request is in flight again.
+    private func drainPipelined(context: ChannelHandlerContext) {
+        while !self.pipelined.isEmpty, !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse {
+            let part = self.pipelined.removeFirst()
+            self.dispatch(part, context: context)
+        }
+    }
+
     private var shouldHoldClientReads: Bool {
+        if self.pipelined.count >= Self.pipelineLimit { return true }
         guard let exchange = self.exchange, !self.discardingBody else { return false }
         if exchange.requestEnded { return false }
         guard let connection = exchange.connection else { return true }
@@ -529,6 +562,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             }
         } else {
             context.writeAndFlush(self.wrapOutboundOut(end), promise: nil)
+            self.drainPipelined(context: context)
             self.resumeClientReadsIfPossible()
         }
     }

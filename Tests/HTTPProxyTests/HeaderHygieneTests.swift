@@ -51,3 +51,27 @@ struct HeaderHygieneTests {
         await harness.stop()
     }
 }
+
+@Suite("Proxy: HTTP/1.1 pipelining")
+struct PipeliningTests {
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let harness = try await ProxyHarness.start()
+        harness.replicaA[0].setBehavior(.delay(.milliseconds(100), then: .echo))
+        let raw = try await harness.raw()
+        var batch = ""
+        for index in 0..<5 {
+            batch += "GET /p\(index) HTTP/1.1\r\nHost: t\r\n\r\n"
+        }
+        batch += "POST /w HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+        try await raw.send(batch)
+        for index in 0..<5 {
+            let response = try await raw.readResponse()
+            #expect(response.status == 200)
+            #expect(try response.echo().uri == "/p\(index)")
+        }
+        let write = try await raw.readResponse()
+        #expect(try write.echo().uri == "/w")
+        #expect(try write.echo().bodyBytes == 3)
+        await harness.stop()
+    }
+}
