@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "LagMonitorTests",
             dependencies: [
-                "LagMonitor", "SwitchyardApp", "SwitchyardCore", "SwitchyardLogging", "SwitchyardTestSupport", "DemoAppKit",
+                "LagMonitor", "SwitchyardApp", "SwitchyardConfig", "SwitchyardCore", "SwitchyardLogging", "SwitchyardTestSupport", "DemoAppKit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

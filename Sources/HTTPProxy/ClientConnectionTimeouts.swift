@@ -84,8 +84,8 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
     private func arm(context: ChannelHandlerContext, _ timeout: TimeAmount) {
         self.timer?.cancel()
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            guard let self else { return }
+        // A strong capture (no side table for the handler); the timer is cancelled when the channel goes.
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             self.timer = nil
             let context = loopBoundContext.value
             switch self.state {

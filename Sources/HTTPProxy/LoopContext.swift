@@ -83,12 +83,13 @@ final class LoopContext {
             oldest.close()
         }
         connection.delegate = nil
-        connection.onIdleClose = { [weak self] closed in
-            self?.remove(closed)
+        // Strong captures: the loop context lives as long as its loop, and the
+        // timer is cancelled when the connection is taken or closes.
+        connection.onIdleClose = { closed in
+            self.remove(closed)
         }
-        connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self, weak connection] in
-            guard let connection else { return }
-            self?.remove(connection)
+        connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
+            self.remove(connection)
             connection.close()
         }
         list.append(connection)

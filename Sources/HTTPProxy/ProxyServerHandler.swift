@@ -406,8 +406,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func armResponseTimer(_ exchange: Exchange) {
         exchange.responseTimer?.cancel()
         let timeout = TimeAmount.nanoseconds(exchange.snapshot.responseTimeoutNanos)
-        exchange.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange, !exchange.responseStarted else { return }
+        // Strong captures (weak ones would give both objects side tables); every path
+        // that ends the wait cancels the timer.
+        exchange.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard self.exchange === exchange, !exchange.responseStarted else { return }
             if let connection = exchange.connection {
                 exchange.connection = nil
                 connection.abort()

@@ -24,7 +24,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     let server: UpstreamServerState
-    weak var delegate: (any UpstreamConnectionDelegate)?
+    /// Strong on purpose (a weak reference would give the handler a side table
+    /// and slow every retain/release of it); cleared whenever the exchange ends,
+    /// the connection closes or returns to a pool.
+    var delegate: (any UpstreamConnectionDelegate)?
     /// Called when the connection closes while idle in a pool.
     var onIdleClose: ((UpstreamConnection) -> Void)?
     private var context: ChannelHandlerContext?
