@@ -54,7 +54,7 @@ public final class HTTPProxyServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(AcceptLimiter(limit: maxConnections, open: openConnections))
                 }
             }
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 4)
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {

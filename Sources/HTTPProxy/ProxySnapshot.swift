@@ -63,11 +63,10 @@ public final class ProxySnapshot: AtomicReference, Sendable {
     }
 
     public static func nanos(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        duration.totalNanoseconds
     }
 
     public static func millis(_ duration: Duration) -> UInt64 {
-        UInt64(max(0, self.nanos(duration) / 1_000_000))
+        duration.totalMilliseconds
     }
 }

@@ -18,7 +18,7 @@ final class DatabasePoller: @unchecked Sendable {
 
     /// Runs a prepared statement; `timeout` bounds connect + query together.
     func run(statement: String, sql: String, timeout: Duration) async -> Result<[[String?]], PostgresError> {
-        let deadline = Monotonic.nanos() + UInt64(max(0, ProxyDuration.nanos(timeout)))
+        let deadline = Monotonic.nanos() + UInt64(max(0, timeout.totalNanoseconds))
         return await withCheckedContinuation { continuation in
             self.queue.async {
                 do throws(PostgresError) {
@@ -33,7 +33,7 @@ final class DatabasePoller: @unchecked Sendable {
 
     /// Callback form, for callers that are not async (the pin position source).
     func run(statement: String, sql: String, timeout: Duration, completion: @escaping @Sendable (Result<[[String?]], PostgresError>) -> Void) {
-        let deadline = Monotonic.nanos() + UInt64(max(0, ProxyDuration.nanos(timeout)))
+        let deadline = Monotonic.nanos() + UInt64(max(0, timeout.totalNanoseconds))
         self.queue.async {
             do throws(PostgresError) {
                 completion(.success(try self.connection.run(statement: statement, sql: sql, deadline: deadline)))
@@ -45,12 +45,5 @@ final class DatabasePoller: @unchecked Sendable {
 
     func close() {
         self.queue.sync { self.connection.reset() }
-    }
-}
-
-enum ProxyDuration {
-    static func nanos(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -92,8 +92,7 @@ public final class SwitchyardApp: Sendable {
         self.healthChecker.restart()
         if let admin = self.admin, let adminConfiguration = self.initialConfiguration.admin {
             let port = try await admin.start(host: adminConfiguration.listen.host, port: adminConfiguration.listen.port)
-            self.adminPortBox.withLock { $0 = port }
-            self.logger.info("admin listening", metadata: ["listen": "\(adminConfiguration.listen.host):\(port)"])
+            self.adminPortBox.withLock { $0 = port }  // the admin server logs "admin listening" itself
         }
         let listen = self.initialConfiguration.listen
         let address = try await self.proxy.start(host: listen.host, port: listen.port)

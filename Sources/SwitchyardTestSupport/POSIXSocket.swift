@@ -164,8 +164,23 @@ enum POSIXSocket {
     }
 
     /// Binds 127.0.0.1:0, reads the port the kernel picked and closes the socket again.
+    /// A free port below Linux's ephemeral range (32768+), so that a test that
+    /// stops a server and restarts it on the same port does not lose the port to
+    /// some other process's outgoing connection in between. Ports 10000-19999:
+    /// the PostgreSQL fixture uses 20000-32000.
     static func pickUnusedPort(host: String) -> Int? {
-        guard var address = self.makeAddress(host: host, port: 0) else { return nil }
+        for _ in 0..<64 {
+            let candidate = Int.random(in: 10_000...19_999)
+            if self.canBind(host: host, port: candidate) == candidate {
+                return candidate
+            }
+        }
+        return self.canBind(host: host, port: 0)
+    }
+
+    /// Binds (without listening) to probe a port; returns the port bound, or nil.
+    private static func canBind(host: String, port: Int) -> Int? {
+        guard var address = self.makeAddress(host: host, port: port) else { return nil }
         let fd = socket(AF_INET, self.streamType, 0)
         guard fd >= 0 else { return nil }
         defer { _ = self.closeSocket(fd) }

@@ -47,7 +47,7 @@ struct Explain: AsyncParsableCommand {
         }
         let (pinKey, pinKeyIsRandom) = Secrets.pinKey(configuration, environment: Secrets.processEnvironment())
         let signer = PinSigner(key: pinKey)
-        let ttlMillis = UInt64(configuration.pin.ttl.components.seconds * 1000 + configuration.pin.ttl.components.attoseconds / 1_000_000_000_000_000)
+        let ttlMillis = configuration.pin.ttl.totalMilliseconds
         let pin = pinValue.map { signer.verify($0, nowMillis: WallClock.nowMillis(), ttlMillis: ttlMillis) } ?? .none
 
         var logger = Logger(label: "switchyard.explain") { _ in SwiftLogNoOpLogHandler() }

@@ -79,38 +79,3 @@ final class ReportBox: Sendable {
     var all: [LagReport] { self.reports.withLock { $0 } }
 }
 
-/// Just enough JSON for one flat log line: every value as text.
-enum FlatJSON {
-    static func parse(_ line: String) -> [String: String] {
-        var result: [String: String] = [:]
-        let scalars = Array(line.unicodeScalars)
-        var index = 1
-        func readString() -> String {
-            var text = ""
-            index += 1
-            while index < scalars.count, scalars[index] != "\"" {
-                if scalars[index] == "\\", index + 1 < scalars.count { index += 1 }
-                text.unicodeScalars.append(scalars[index])
-                index += 1
-            }
-            index += 1
-            return text
-        }
-        while index < scalars.count, scalars[index] == "\"" {
-            let key = readString()
-            index += 1
-            if index < scalars.count, scalars[index] == "\"" {
-                result[key] = readString()
-            } else {
-                var text = ""
-                while index < scalars.count, scalars[index] != ",", scalars[index] != "}" {
-                    text.unicodeScalars.append(scalars[index])
-                    index += 1
-                }
-                result[key] = text
-            }
-            if index < scalars.count, scalars[index] == "," { index += 1 }
-        }
-        return result
-    }
-}

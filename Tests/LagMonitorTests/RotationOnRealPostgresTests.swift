@@ -7,10 +7,6 @@ import Testing
 /// (the fixture starts them; missing server binaries fail with how to install them).
 @Suite("Lag monitor on real PostgreSQL", .serialized)
 struct RotationOnRealPostgresTests {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     @Test func aCaughtUpReplicaStaysInRotationThroughTenIdleSeconds() async throws {
         try await withPostgresCluster(replicas: 1) { cluster in
             let harness = MonitorHarness(configuration: MonitorHarness.configuration(cluster))
@@ -46,7 +42,7 @@ struct RotationOnRealPostgresTests {
             let out = try #require(harness.rotationLines.first { $0["msg"] == "replica out of rotation" })
             #expect(out["replica"] == "replica-a")
             #expect(out["cause"] == "lag")
-            #expect(Double(out["lag_s"] ?? "") ?? 0 >= Self.seconds(lag.maxLag))
+            #expect(Double(out["lag_s"] ?? "") ?? 0 >= lag.maxLag.totalSeconds)
             #expect(Double(out["lag_bytes"] ?? "") ?? 0 > 0)
 
             try await cluster.resumeReplay(cluster.replicas[0])
@@ -55,7 +51,7 @@ struct RotationOnRealPostgresTests {
             // Hysteresis: the flip came after readmit_after consecutive good polls.
             let series = harness.allReports.compactMap { $0.replicas.first { $0.name == "replica-a" } }
             let flip = try #require(series.lastIndex { !$0.inRotation })
-            let goodBefore = series[...flip].reversed().prefix { ($0.lagSeconds ?? 99) < Self.seconds(lag.readmitBelow) }.count
+            let goodBefore = series[...flip].reversed().prefix { ($0.lagSeconds ?? 99) < lag.readmitBelow.totalSeconds }.count
             #expect(goodBefore >= lag.readmitAfter - 1, "only \(goodBefore) good polls before readmission")
             #expect(harness.rotationLines.contains { $0["msg"] == "replica back in rotation" && $0["replica"] == "replica-a" })
         }
@@ -110,7 +106,7 @@ struct RotationOnRealPostgresTests {
             let during = harness.allReports[roundsBefore...]
             #expect(during.allSatisfy { $0.primary.reachable })
             #expect(during.allSatisfy { $0.replicas.last?.reachable == true })
-            #expect(during.allSatisfy { $0.roundSeconds < Self.seconds(lag.queryTimeout) + 1.0 })
+            #expect(during.allSatisfy { $0.roundSeconds < lag.queryTimeout.totalSeconds + 1.0 })
             try await cluster.sigcont(cluster.replicas[0])
             try await eventually("back", timeout: .seconds(15)) { harness.replica("replica-a")?.inRotation == true }
             harness.stop()

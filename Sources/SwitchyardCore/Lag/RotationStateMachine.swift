@@ -116,20 +116,16 @@ public struct RotationStateMachine: Sendable, Hashable {
         if observation.receiverStatus != "streaming" {
             return .out(.receiverDown)
         }
-        let maxLag = Self.seconds(limits.maxLag)
+        let maxLag = limits.maxLag.totalSeconds
         if let lag = observation.lagSeconds, lag >= maxLag {
             return .out(.lag)
         }
         if limits.maxLagBytes > 0, let bytes = observation.lagBytes, bytes >= limits.maxLagBytes {
             return .out(.lagBytes)
         }
-        let underTime = (observation.lagSeconds ?? .infinity) < Self.seconds(limits.readmitBelow)
+        let underTime = (observation.lagSeconds ?? .infinity) < limits.readmitBelow.totalSeconds
         let underBytes = limits.maxLagBytes == 0 || (observation.lagBytes.map { $0 < limits.maxLagBytes } ?? true)
         return .good(readmissible: underTime && underBytes)
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

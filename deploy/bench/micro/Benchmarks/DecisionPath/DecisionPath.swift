@@ -1,0 +1,359 @@
+// Micro-benchmarks of the per-request decision path: what ProxyServerHandler
+// does for every request before it touches an upstream connection.
+//
+// Every benchmark runs its body `scalingFactor` (1,000) times per measured
+// iteration; run with `--scale` (deploy/bench/run.sh does) and the table shows
+// time and allocations per single call (columns marked `*`).
+//
+// The topology matches deploy/bench/switchyard.yaml: two primary servers, one
+// replica (`replica-a`) with two servers, no rules, `pin.mode: ttl`, ttl 10 s.
+// Benchmarks whose name starts with "handler:" copy a few lines of private
+// ProxyServerHandler code (cookie parsing, the availability list, the path
+// split); keep them in step with Sources/HTTPProxy/ProxyServerHandler.swift.
+
+import Benchmark
+import HTTPProxy
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchyardCore
+import SwitchyardLogging
+
+// MARK: - Fixtures
+
+private func server(_ port: Int, weight: Int = 1) -> UpstreamServer {
+    UpstreamServer(address: ServerAddress(host: "127.0.0.1", port: port), weight: weight)
+}
+
+private let configuration = SwitchyardConfiguration(
+    listen: ServerAddress(host: "127.0.0.1", port: 21080),
+    log: LogConfiguration(decisions: true),
+    primary: PrimaryConfiguration(database: "host=127.0.0.1 port=21432", servers: [server(21001), server(21002)]),
+    replicas: [
+        ReplicaConfiguration(name: "replica-a", database: "host=127.0.0.1 port=21433", servers: [server(21011), server(21012)])
+    ],
+    pin: PinConfiguration(mode: .ttl, ttl: .seconds(10))
+)
+
+private let pinKey: [UInt8] = Array(0..<32)
+
+/// The three kinds of rule condition, none of which matches the benchmark requests.
+private let rules: [RoutingRule] = {
+    let regex = try! PathRegex("^/reports/[0-9]+/export$")
+    return [
+        RoutingRule(name: "admin-on-primary", match: RuleMatch(pathPrefix: "/admin"), route: .primary),
+        RoutingRule(
+            name: "search-is-a-read",
+            match: RuleMatch(methods: ["POST"], headers: [HeaderCondition(name: "X-Search", value: "1")]),
+            route: .replica),
+        RoutingRule(name: "exports", match: RuleMatch(pathRegex: regex), route: .primary),
+    ]
+}()
+
+private func makeRuntime() -> ProxyRuntime {
+    ProxyRuntime(
+        configuration: configuration,
+        pinKey: pinKey,
+        decisionSink: MemoryLogSink(),
+        logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    )
+}
+
+/// A copy of ProxyServerHandler.pathWithoutQuery (internal there).
+@inline(never)
+private func pathWithoutQuery(_ uri: String) -> String {
+    if let question = uri.firstIndex(of: "?") {
+        return String(uri[..<question])
+    }
+    return uri
+}
+
+/// A copy of ProxyServerHandler.pinStatus (private there).
+@inline(never)
+private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
+    let name = snapshot.configuration.pin.cookie
+    for cookieHeader in headers["cookie"] {
+        for pair in cookieHeader.split(separator: ";") {
+            let trimmed = pair.drop { $0 == " " }
+            guard trimmed.hasPrefix(name), let equals = trimmed.firstIndex(of: "="),
+                trimmed[trimmed.startIndex..<equals] == name[...]
+            else { continue }
+            var value = trimmed[trimmed.index(after: equals)...]
+            while value.last == " " { value = value.dropLast() }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = value.dropFirst().dropLast()
+            }
+            return snapshot.signer.verify(value, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+        }
+    }
+    return .none
+}
+
+/// A copy of ProxyServerHandler.availability (private there).
+@inline(never)
+private func availability(snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64) -> [ReplicaAvailability] {
+    var result: [ReplicaAvailability] = []
+    result.reserveCapacity(snapshot.configuration.replicas.count)
+    for (index, replica) in snapshot.configuration.replicas.enumerated() {
+        let entry = board.entry(replica.name)
+        let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
+        result.append(ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+    }
+    return result
+}
+
+/// LoopContext.pickReplica's balancer call (the class is internal there).
+@inline(never)
+private func pickReplica(_ balancer: inout Balancer, snapshot: ProxySnapshot, replicas: ReplicaSet, now: UInt64, tried: Set<ObjectIdentifier>)
+    -> Int?
+{
+    let servers = snapshot.flatReplicaServers
+    return balancer.pick(
+        active: { servers[$0].server.active },
+        isEligible: {
+            replicas.contains(servers[$0].replica) && servers[$0].server.isUp(now: now)
+                && !tried.contains(ObjectIdentifier(servers[$0].server))
+        }
+    )
+}
+
+/// LoopContext.pickPrimary's balancer call.
+@inline(never)
+private func pickPrimary(_ balancer: inout Balancer, snapshot: ProxySnapshot, now: UInt64, tried: Set<ObjectIdentifier>) -> Int? {
+    let servers = snapshot.primaryServers
+    return balancer.pick(
+        active: { servers[$0].active },
+        isEligible: { servers[$0].isUp(now: now) && !tried.contains(ObjectIdentifier(servers[$0])) }
+    )
+}
+
+private func headers(_ pairs: [(String, String)]) -> HTTPHeaders {
+    HTTPHeaders(pairs)
+}
+
+private let plainHeaders = headers([("host", "127.0.0.1:21080"), ("user-agent", "wrk"), ("accept", "*/*")])
+
+// MARK: - Benchmarks
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput],
+        timeUnits: .nanoseconds,
+        warmupIterations: 10,
+        scalingFactor: .kilo,
+        maxDuration: .milliseconds(1500),
+        maxIterations: 100_000
+    )
+
+    let runtime = makeRuntime()
+    let snapshot = runtime.snapshot
+    let router = snapshot.router
+    let ruledRouter = RequestRouter(configuration: RoutingConfiguration(rules: rules), pinMode: .ttl)
+    let signer = snapshot.signer
+    let ttl = snapshot.ttlMillis
+    let bothUp = [ReplicaAvailability(usable: true)]
+    let noHeader: (String) -> String? = { _ in nil }
+    let now = WallClock.nowMillis()
+    let validCookie = signer.sign(PinToken(issuedAtMillis: now))
+    let forgedCookie = String(validCookie.dropLast(2)) + (validCookie.hasSuffix("AA") ? "BB" : "AA")
+    let pinnedHeaders = headers([
+        ("host", "127.0.0.1:21080"), ("user-agent", "wrk"),
+        ("cookie", "theme=dark; switchyard_pin=\(validCookie); _ga=GA1.2.3"),
+    ])
+    let nioNow: () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
+
+    // -- Classification and routing --------------------------------------------
+
+    Benchmark("classify: isRead(GET)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(router.isRead(method: "GET"))
+        }
+    }
+
+    Benchmark("classify: path without query") { benchmark in
+        let uri = "/items/7?fields=name,price"
+        for _ in benchmark.scaledIterations {
+            blackHole(pathWithoutQuery(uri))
+        }
+    }
+
+    Benchmark("decide: GET, no pin (read)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(router.decide(method: "GET", path: "/items/7", header: noHeader, pin: .none, replicas: bothUp))
+        }
+    }
+
+    Benchmark("decide: POST (write)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(router.decide(method: "POST", path: "/items", header: noHeader, pin: .none, replicas: bothUp))
+        }
+    }
+
+    Benchmark("decide: GET, valid pin (pinned)") { benchmark in
+        let pin = PinStatus.valid(PinToken(issuedAtMillis: now))
+        for _ in benchmark.scaledIterations {
+            blackHole(router.decide(method: "GET", path: "/items/7", header: noHeader, pin: pin, replicas: bothUp))
+        }
+    }
+
+    Benchmark("decide: GET, 3 rules, none matches") { benchmark in
+        let lookup: (String) -> String? = { plainHeaders.first(name: $0) }
+        for _ in benchmark.scaledIterations {
+            blackHole(ruledRouter.decide(method: "GET", path: "/items/7", header: lookup, pin: .none, replicas: bothUp))
+        }
+    }
+
+    // -- Rule matching, one condition kind at a time ----------------------------
+
+    Benchmark("rule: path_prefix") { benchmark in
+        let match = rules[0].match
+        for _ in benchmark.scaledIterations {
+            blackHole(match.matches(method: "GET", path: "/items/7", header: noHeader))
+        }
+    }
+
+    Benchmark("rule: methods + header") { benchmark in
+        let match = rules[1].match
+        let lookup: (String) -> String? = { plainHeaders.first(name: $0) }
+        for _ in benchmark.scaledIterations {
+            blackHole(match.matches(method: "POST", path: "/search", header: lookup))
+        }
+    }
+
+    Benchmark("rule: path_regex") { benchmark in
+        let match = rules[2].match
+        for _ in benchmark.scaledIterations {
+            blackHole(match.matches(method: "GET", path: "/reports/12/view", header: noHeader))
+        }
+    }
+
+    // -- The pin ----------------------------------------------------------------
+
+    Benchmark("pin: sign (ttl token)") { benchmark in
+        let token = PinToken(issuedAtMillis: now)
+        for _ in benchmark.scaledIterations {
+            blackHole(signer.sign(token))
+        }
+    }
+
+    Benchmark("pin: verify valid") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(signer.verify(validCookie, nowMillis: now, ttlMillis: ttl))
+        }
+    }
+
+    Benchmark("pin: verify forged") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(signer.verify(forgedCookie, nowMillis: now, ttlMillis: ttl))
+        }
+    }
+
+    Benchmark("handler: Cookie header parse + verify") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(pinStatus(pinnedHeaders, snapshot: snapshot))
+        }
+    }
+
+    Benchmark("handler: no Cookie header") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(pinStatus(plainHeaders, snapshot: snapshot))
+        }
+    }
+
+    // -- Balancing ----------------------------------------------------------------
+
+    Benchmark("balancer: round robin, 2 replica servers") { benchmark in
+        var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
+        let set = ReplicaSet(bits: 1)
+        let tried = Set<ObjectIdentifier>()
+        let at = nioNow()
+        for _ in benchmark.scaledIterations {
+            blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
+        }
+    }
+
+    Benchmark("balancer: least connections, 2 primary servers") { benchmark in
+        var balancer = Balancer(.leastConnections, weights: snapshot.primaryWeights)
+        let tried = Set<ObjectIdentifier>()
+        let at = nioNow()
+        for _ in benchmark.scaledIterations {
+            blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
+        }
+    }
+
+    // -- Shared state ---------------------------------------------------------------
+
+    Benchmark("snapshot: load snapshot + board") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(runtime.snapshot)
+            blackHole(runtime.replicaBoard)
+        }
+    }
+
+    Benchmark("handler: replica availability list") { benchmark in
+        let board = runtime.replicaBoard
+        let at = nioNow()
+        for _ in benchmark.scaledIterations {
+            blackHole(availability(snapshot: snapshot, board: board, now: at))
+        }
+    }
+
+    // -- The whole decision, as the handler strings it together ----------------------
+
+    Benchmark("path: GET, no cookie -> replica") { benchmark in
+        var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
+        let tried = Set<ObjectIdentifier>()
+        for _ in benchmark.scaledIterations {
+            let snapshot = runtime.snapshot
+            let at = nioNow()
+            let pin = pinStatus(plainHeaders, snapshot: snapshot)
+            let board = runtime.replicaBoard
+            let path = pathWithoutQuery("/items/7")
+            let decision = snapshot.router.decide(
+                method: "GET", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin,
+                replicas: availability(snapshot: snapshot, board: board, now: at))
+            if case .replicas(let set) = decision.target {
+                blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
+            }
+        }
+    }
+
+    Benchmark("path: GET, valid pin -> primary") { benchmark in
+        var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
+        let tried = Set<ObjectIdentifier>()
+        for _ in benchmark.scaledIterations {
+            let snapshot = runtime.snapshot
+            let at = nioNow()
+            let pin = pinStatus(pinnedHeaders, snapshot: snapshot)
+            let board = runtime.replicaBoard
+            let path = pathWithoutQuery("/items/7")
+            let decision = snapshot.router.decide(
+                method: "GET", path: path[...], header: { pinnedHeaders.first(name: $0) }, pin: pin,
+                replicas: availability(snapshot: snapshot, board: board, now: at))
+            if case .primary = decision.target {
+                blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
+            }
+        }
+    }
+
+    Benchmark("path: POST -> primary + sign pin") { benchmark in
+        var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
+        let tried = Set<ObjectIdentifier>()
+        for _ in benchmark.scaledIterations {
+            let snapshot = runtime.snapshot
+            let at = nioNow()
+            let pin = pinStatus(plainHeaders, snapshot: snapshot)
+            let board = runtime.replicaBoard
+            let path = pathWithoutQuery("/items")
+            let decision = snapshot.router.decide(
+                method: "POST", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin,
+                replicas: availability(snapshot: snapshot, board: board, now: at))
+            blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
+            if decision.setsPin {
+                let cookie = snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(PinToken(issuedAtMillis: WallClock.nowMillis()))
+                    + snapshot.cookieAttributes
+                blackHole(cookie)
+            }
+        }
+    }
+}
