@@ -126,3 +126,35 @@ extension String {
         self.split(separator: needle, omittingEmptySubsequences: false).count - 1
     }
 }
+
+@Suite("switchyard serve as an unprivileged user")
+struct UnprivilegedServeTests {
+    /// Regression: TCP_NODELAY set at the wrong level failed with EACCES for a
+    /// non-root user and every connection was dropped. The systemd unit and the
+    /// Kubernetes manifests run it unprivileged, so a test does too.
+    @Test func servesRequestsAsNobody() async throws {
+        let directory = "/tmp/sy-nobody-\(getpid())"
+        _ = try await ShellCommand.run(["/bin/mkdir", "-p", directory], timeout: .seconds(10))
+        _ = try await ShellCommand.run(["/bin/cp", ServeProcessTests.binary, directory + "/switchyard"], timeout: .seconds(60))
+        _ = try await ShellCommand.run(["/bin/chmod", "-R", "a+rX", directory], timeout: .seconds(10))
+        let app = try await FakeAppServer.start(name: "p1")
+        let router = FakeAppServer.unusedPort()
+        let admin = FakeAppServer.unusedPort()
+        let path = directory + "/switchyard.yaml"
+        try ServeProcessTests.write(ServeProcessTests.config(router: router, admin: admin, primary: app.port, replica: app.port, rule: false), to: path)
+        _ = try await ShellCommand.run(["/bin/chmod", "a+r", path], timeout: .seconds(10))
+        let process = try BackgroundProcess.start(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", directory + "/switchyard", "serve", "--config", path],
+            environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: directory + "/serve.log")
+        defer { process.kill() }
+        try await eventually("listening", timeout: .seconds(20)) { process.output.contains("\"switchyard listening\"") }
+        let response = try await TestHTTPClient(port: router, defaultHeaders: [("Host", "t")]).get("/as-nobody")
+        #expect(response.status == 200)
+        #expect(response.header("x-app-server") == "p1")
+        #expect(try await TestHTTPClient(port: admin).get("/healthz").status == 200)
+        process.signal(SIGTERM)
+        #expect(try await process.waitForExit(timeout: .seconds(15)) == 0)
+        await app.stop()
+        _ = try await ShellCommand.run(["/bin/rm", "-rf", directory], timeout: .seconds(30))
+    }
+}
