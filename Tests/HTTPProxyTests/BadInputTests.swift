@@ -33,7 +33,7 @@ struct BadInputTests {
         try await raw.send(testCase.bytes)
         let response = try await raw.readResponse()
         #expect(response.status == testCase.status, "\(testCase.name)")
-        #expect(await raw.isClosedByPeer(within: .seconds(3)), "\(testCase.name): connection left open")
+        #expect(await raw.isClosedByPeer(within: .seconds(10)), "\(testCase.name): connection left open")
         raw.close()
         // Nothing complete reached an app server.
         #expect(harness.allServers.allSatisfy { fake in fake.requests.allSatisfy { !$0.isComplete } }, "\(testCase.name)")
@@ -63,7 +63,7 @@ struct BadInputTests {
         try await raw.send("GET / HTTP/1.1\r\nHost: t\r\n")
         let response = try await raw.readResponse()
         #expect(response.status == 408)
-        #expect(await raw.isClosedByPeer(within: .seconds(3)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         let normal = try await harness.client().get("/after")
         #expect(normal.status == 200)
         await harness.stop()

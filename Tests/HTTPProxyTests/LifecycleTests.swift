@@ -42,7 +42,7 @@ struct LifecycleTests {
         let response = try await raw.readResponse()
         #expect(response.status == 200)
         #expect(response.header("connection")?.lowercased() == "close")
-        #expect(await raw.isClosedByPeer(within: .seconds(3)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         await drained.value
         await #expect(throws: (any Error).self) {
             _ = try await RawHTTPClient.connect(port: harness.port)

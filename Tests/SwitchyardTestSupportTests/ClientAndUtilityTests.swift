@@ -96,7 +96,7 @@ struct ClientAndUtilityTests {
         #expect(response.version == "HTTP/1.0")
         #expect(response.closesConnection)
         #expect(try response.echo().uri == "/old")
-        #expect(await raw.isClosedByPeer(within: .seconds(2)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         await server.stop()
     }
 

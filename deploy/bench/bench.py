@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Helpers for deploy/bench/run.sh (standard library only).
+
+    bench.py snap PID                     JSON: the process's CPU ticks and VmRSS, per-CPU busy jiffies, time
+    bench.py record --before F --pid PID --wrk OUT --runs RUNS.jsonl KEY=VALUE...
+                                          parses wrk's output, adds CPU us/request etc., appends one JSON line
+    bench.py report --state DIR --results DIR
+                                          medians over passes -> table on stdout, latest.md/.json/.csv
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+TARGET_ORDER = ["switchyard", "switchyard-nolog", "nginx", "haproxy"]
+TARGET_LABEL = {
+    "switchyard": "Switchyard",
+    "switchyard-nolog": "Switchyard, decisions off",
+    "nginx": "nginx",
+    "haproxy": "HAProxy",
+}
+SCENARIO_ORDER = ["get", "mix", "64k", "upload", "close"]
+SCENARIO_LABEL = {
+    "get": "1. small keep-alive GETs",
+    "mix": "2. 90/10 mix, pinned reads",
+    "64k": "3. 64 KiB responses",
+    "upload": "4. 1 MiB uploads",
+    "close": "5. new connection per request",
+}
+
+
+# ---------------------------------------------------------------- snapshots
+
+def proc_ticks(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime, every thread
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def cpu_busy():
+    busy = {}
+    with open("/proc/stat") as stat:
+        for line in stat:
+            if not line.startswith("cpu"):
+                break
+            name, *values = line.split()
+            values = [int(v) for v in values[:8]]
+            total = sum(values)
+            idle = values[3] + values[4]
+            busy[name] = (total - idle, total)
+    return busy
+
+
+def snapshot(pid):
+    return {"time": time.monotonic(), "ticks": proc_ticks(pid), "rss_kib": proc_rss_kib(pid), "cpus": cpu_busy()}
+
+
+# ---------------------------------------------------------------- wrk output
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    match = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        return None
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def parse_wrk(text):
+    result = {"requests": None, "seconds": None, "rps": None, "p50_ms": None, "p99_ms": None,
+              "socket_errors": 0, "non_2xx": 0}
+    match = re.search(r"^\s*(\d+) requests in ([0-9.]+)(us|ms|s|m)", text, re.M)
+    if match:
+        result["requests"] = int(match.group(1))
+        result["seconds"] = to_ms(match.group(2) + match.group(3)) / 1000.0
+    match = re.search(r"^Requests/sec:\s*([0-9.]+)", text, re.M)
+    if match:
+        result["rps"] = float(match.group(1))
+    for pct, key in (("50", "p50_ms"), ("99", "p99_ms")):
+        match = re.search(rf"^\s*{pct}(?:\.0+)?%\s+(\S+)", text, re.M)
+        if match:
+            result[key] = to_ms(match.group(1))
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if match:
+        result["socket_errors"] = sum(int(g) for g in match.groups())
+        result["socket_errors_detail"] = match.group(0)
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if match:
+        result["non_2xx"] = int(match.group(1))
+    return result
+
+
+def record(args):
+    with open(args.before) as handle:
+        before = json.load(handle)
+    after = snapshot(args.pid)
+    with open(args.wrk) as handle:
+        run = parse_wrk(handle.read())
+    for pair in args.fields:
+        key, _, value = pair.partition("=")
+        run[key] = int(value) if value.isdigit() else value
+    wall = after["time"] - before["time"]
+    ticks = after["ticks"] - before["ticks"]
+    run["cpu_s"] = ticks / CLK_TCK
+    run["wall_s"] = round(wall, 3)
+    run["proxy_cpu_pct"] = round(100.0 * run["cpu_s"] / wall, 1) if wall > 0 else None
+    run["cpu_us_per_req"] = round(run["cpu_s"] * 1e6 / run["requests"], 2) if run["requests"] else None
+    run["rss_kib"] = after["rss_kib"]
+    for name in sorted(after["cpus"]):
+        if name == "cpu":
+            continue
+        busy = after["cpus"][name][0] - before["cpus"][name][0]
+        total = after["cpus"][name][1] - before["cpus"][name][1]
+        run[f"{name}_busy_pct"] = round(100.0 * busy / total, 1) if total else None
+    with open("/proc/loadavg") as handle:
+        run["loadavg1"] = float(handle.read().split()[0])
+    with open(args.runs, "a") as handle:
+        handle.write(json.dumps(run) + "\n")
+    problems = []
+    if not run["requests"]:
+        problems.append("no requests")
+    if run["socket_errors"]:
+        problems.append(run.get("socket_errors_detail", "socket errors"))
+    if run["non_2xx"]:
+        problems.append(f"{run['non_2xx']} non-2xx/3xx responses")
+    print(f"{run['rps'] or 0:10.0f} req/s  p50 {fmt(run['p50_ms'], 3)} ms  p99 {fmt(run['p99_ms'], 3)} ms  "
+          f"{fmt(run['cpu_us_per_req'], 1)} us CPU/req  proxy CPU {fmt(run['proxy_cpu_pct'], 0)}%  "
+          f"RSS {run['rss_kib'] / 1024:.1f} MiB" + (f"  !! {'; '.join(problems)}" if problems else ""))
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(value, digits=1):
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    if a is None or b in (None, 0):
+        return None
+    return a / b
+
+
+def load_jsonl(path):
+    rows = []
+    if os.path.exists(path):
+        with open(path) as handle:
+            for line in handle:
+                line = line.strip()
+                if line:
+                    rows.append(json.loads(line))
+    return rows
+
+
+def aggregate(runs):
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["mode"], run["scenario"], run["target"]), []).append(run)
+    medians = []
+    for (mode, scenario, target), items in groups.items():
+        rps = [r["rps"] for r in items if r.get("rps") is not None]
+        entry = {
+            "mode": mode, "scenario": scenario, "target": target, "passes": len(items),
+            "rps": median(rps),
+            "rps_min": min(rps) if rps else None, "rps_max": max(rps) if rps else None,
+            "p50_ms": median(r.get("p50_ms") for r in items),
+            "p99_ms": median(r.get("p99_ms") for r in items),
+            "cpu_us_per_req": median(r.get("cpu_us_per_req") for r in items),
+            "proxy_cpu_pct": median(r.get("proxy_cpu_pct") for r in items),
+            "rss_mib": median((r.get("rss_kib") or 0) / 1024 for r in items),
+            "cpu0_busy_pct": median(r.get("cpu0_busy_pct") for r in items),
+            "cpu1_busy_pct": median(r.get("cpu1_busy_pct") for r in items),
+            "socket_errors": sum(r.get("socket_errors") or 0 for r in items),
+            "non_2xx": sum(r.get("non_2xx") or 0 for r in items),
+        }
+        entry["rps_spread_pct"] = (100.0 * (entry["rps_max"] - entry["rps_min"]) / entry["rps"]) if entry["rps"] else None
+        medians.append(entry)
+    key = lambda e: (e["mode"], SCENARIO_ORDER.index(e["scenario"]) if e["scenario"] in SCENARIO_ORDER else 99,
+                     TARGET_ORDER.index(e["target"]) if e["target"] in TARGET_ORDER else 99)
+    medians.sort(key=key)
+    by_key = {(e["mode"], e["scenario"], e["target"]): e for e in medians}
+    for entry in medians:
+        if not entry["target"].startswith("switchyard"):
+            continue
+        for other in ("nginx", "haproxy"):
+            base = by_key.get((entry["mode"], entry["scenario"], other))
+            if base:
+                entry[f"rps_vs_{other}"] = ratio(entry["rps"], base["rps"])
+                entry[f"cpu_vs_{other}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
+                entry[f"p99_vs_{other}"] = ratio(entry["p99_ms"], base["p99_ms"])
+                entry[f"rss_vs_{other}"] = ratio(entry["rss_mib"], base["rss_mib"])
+    return medians
+
+
+def aggregate_idle(idle_runs):
+    groups = {}
+    for run in idle_runs:
+        groups.setdefault((run["mode"], run["target"]), []).append(run)
+    result = []
+    for (mode, target), items in groups.items():
+        entry = {
+            "mode": mode, "target": target, "passes": len(items), "count": items[0].get("count"),
+            "opened": min(r.get("opened", 0) for r in items),
+            "still_open": min(r.get("still_open", 0) for r in items),
+            "rss_before_mib": median(r["rss_before_kib"] / 1024 for r in items),
+            "rss_open_mib": median(r["rss_open_kib"] / 1024 for r in items),
+            "rss_after_close_mib": median(r["rss_after_close_kib"] / 1024 for r in items),
+            "kib_per_connection": median((r.get("bytes_per_connection") or 0) / 1024 for r in items),
+        }
+        result.append(entry)
+    result.sort(key=lambda e: (e["mode"], TARGET_ORDER.index(e["target"]) if e["target"] in TARGET_ORDER else 99))
+    by_key = {(e["mode"], e["target"]): e for e in result}
+    for entry in result:
+        if entry["target"].startswith("switchyard"):
+            for other in ("nginx", "haproxy"):
+                base = by_key.get((entry["mode"], other))
+                if base:
+                    entry[f"per_conn_vs_{other}"] = ratio(entry["kib_per_connection"], base["kib_per_connection"])
+    return result
+
+
+def render_table(medians, mode):
+    lines = [
+        "| scenario | target | req/s (median) | spread | p50 ms | p99 ms | CPU µs/req | proxy CPU % | RSS MiB "
+        "| req/s ÷ nginx | req/s ÷ HAProxy | CPU/req ÷ nginx | CPU/req ÷ HAProxy | p99 ÷ nginx | p99 ÷ HAProxy |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    last = None
+    for e in medians:
+        if e["mode"] != mode:
+            continue
+        scenario = SCENARIO_LABEL.get(e["scenario"], e["scenario"]) if e["scenario"] != last else ""
+        last = e["scenario"]
+        flags = ""
+        if e["socket_errors"] or e["non_2xx"]:
+            flags = f" ⚠ {e['socket_errors']} socket errors, {e['non_2xx']} non-2xx"
+        lines.append(
+            f"| {scenario} | {TARGET_LABEL.get(e['target'], e['target'])}{flags} | {fmt(e['rps'], 0)} | ±{fmt((e['rps_spread_pct'] or 0) / 2, 0)}% "
+            f"| {fmt(e['p50_ms'], 3)} | {fmt(e['p99_ms'], 3)} | {fmt(e['cpu_us_per_req'], 1)} | {fmt(e['proxy_cpu_pct'], 0)} "
+            f"| {fmt(e['rss_mib'], 1)} | {fmt(e.get('rps_vs_nginx'), 2)} | {fmt(e.get('rps_vs_haproxy'), 2)} "
+            f"| {fmt(e.get('cpu_vs_nginx'), 2)} | {fmt(e.get('cpu_vs_haproxy'), 2)} "
+            f"| {fmt(e.get('p99_vs_nginx'), 2)} | {fmt(e.get('p99_vs_haproxy'), 2)} |")
+    return lines
+
+
+def render_idle(idle, mode):
+    lines = [
+        "| target | connections open / asked | RSS before MiB | RSS with them open MiB | KiB per idle connection "
+        "| ÷ nginx | ÷ HAProxy | RSS after closing MiB |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for e in idle:
+        if e["mode"] != mode:
+            continue
+        lines.append(
+            f"| {TARGET_LABEL.get(e['target'], e['target'])} | {e['still_open']:,} / {e['count']:,} | {fmt(e['rss_before_mib'], 1)} "
+            f"| {fmt(e['rss_open_mib'], 1)} | {fmt(e['kib_per_connection'], 2)} | {fmt(e.get('per_conn_vs_nginx'), 2)} "
+            f"| {fmt(e.get('per_conn_vs_haproxy'), 2)} | {fmt(e['rss_after_close_mib'], 1)} |")
+    return lines
+
+
+def report(args):
+    state, results = args.state, args.results
+    os.makedirs(results, exist_ok=True)
+    meta_path = os.path.join(state, "meta.json")
+    runs = load_jsonl(os.path.join(state, "runs.jsonl"))
+    idle_runs = load_jsonl(os.path.join(state, "idle.jsonl"))
+    if not runs and not idle_runs and os.path.exists(os.path.join(results, "latest.json")) and args.micro:
+        # --micro-only: keep the last macro results, replace the micro section.
+        with open(os.path.join(results, "latest.json")) as handle:
+            previous = json.load(handle)
+        meta, medians, idle, runs, idle_runs = (previous["meta"], previous["medians"], previous["idle"],
+                                                previous["runs"], previous["idle_runs"])
+    else:
+        with open(meta_path) as handle:
+            meta = json.load(handle)
+        medians = aggregate(runs)
+        idle = aggregate_idle(idle_runs)
+    if os.path.exists(os.path.join(state, "meta-end.json")):
+        with open(os.path.join(state, "meta-end.json")) as handle:
+            meta.update(json.load(handle))
+    micro = None
+    if args.micro and os.path.exists(args.micro):
+        with open(args.micro) as handle:
+            micro = handle.read()
+
+    modes = sorted({e["mode"] for e in medians} | {e["mode"] for e in idle}, key=lambda m: (m != "pinned", m))
+    md = ["# Switchyard benchmark: latest results", ""]
+    md.append(f"Generated by `{meta.get('command', 'deploy/bench/run.sh')}` on {meta.get('started', '?')} "
+              f"(finished {meta.get('finished', '?')}).")
+    md.append("")
+    md.append("## Machine and conditions")
+    md.append("")
+    for key, label in (
+        ("cpu_model", "CPU"), ("cpus", "CPUs"), ("kernel", "kernel"),
+        ("loadavg_start", "load average at start (1/5/15 min)"), ("loadavg_end", "load average at end"),
+        ("other_compilers", "swift compiler processes running at start (others' builds)"),
+        ("load_wait", "waited for low load"),
+        ("switchyard_binary", "Switchyard binary"), ("switchyard_version", "Switchyard version"),
+        ("git", "main repository"), ("nginx_version", "nginx"), ("haproxy_version", "HAProxy"),
+        ("wrk_version", "wrk"), ("postgres_version", "PostgreSQL"),
+        ("passes", "passes"), ("duration_s", "seconds per run"), ("warmup_s", "warm-up seconds before each run"),
+        ("wrk_settings", "wrk settings"), ("mix", "mix scenario"), ("idle_connections", "idle connections (scenario 6)"),
+    ):
+        if key in meta:
+            md.append(f"- {label}: {meta[key]}")
+    md.append("")
+    md.append("Figures are medians over the passes; `spread` is half the max–min range of req/s over the passes, "
+              "relative to the median. CPU µs/req is the proxy process's utime+stime over the run divided by the "
+              "requests wrk completed (nginx: its worker process). Ratios are Switchyard's figure divided by the other "
+              "proxy's: for req/s higher is better for Switchyard, for CPU/req and p99 lower is better.")
+    for mode in modes:
+        md.append("")
+        if mode == "pinned":
+            md.append("## Pinned: proxy on CPU 0 (Switchyard runs one event loop), wrk + app servers on CPU 1")
+        else:
+            md.append(f"## Unpinned ({mode}): nothing pinned; Switchyard runs one event loop per CPU, nginx one worker, HAProxy one thread")
+        md.append("")
+        md.extend(render_table(medians, mode))
+        busy = [e for e in medians if e["mode"] == mode]
+        if busy:
+            md.append("")
+            md.append("CPU busy during the runs (median over all runs of this mode, whole machine view from /proc/stat): "
+                      f"cpu0 {fmt(median(e['cpu0_busy_pct'] for e in busy), 0)}%, "
+                      f"cpu1 {fmt(median(e['cpu1_busy_pct'] for e in busy), 0)}%.")
+        idle_rows = [e for e in idle if e["mode"] == mode]
+        if idle_rows:
+            md.append("")
+            md.append(f"### 6. {idle_rows[0]['count']:,} idle keep-alive client connections")
+            md.append("")
+            md.extend(render_idle(idle, mode))
+    if micro:
+        md.append("")
+        md.append("## Micro-benchmarks: the per-request decision path (deploy/bench/micro)")
+        md.append("")
+        md.append("Per single call (the `*` columns are scaled by the benchmarks' scaling factor of 1,000 iterations).")
+        md.append("")
+        md.append("```")
+        md.append(micro.rstrip())
+        md.append("```")
+    if meta.get("notes"):
+        md.append("")
+        md.append("## Notes from this run")
+        md.append("")
+        for note in meta["notes"]:
+            md.append(f"- {note}")
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(results, "latest.md"), "w") as handle:
+        handle.write(text)
+    with open(os.path.join(results, "latest.json"), "w") as handle:
+        json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "idle_runs": idle_runs,
+                   "micro": micro}, handle, indent=1)
+    columns = ["mode", "scenario", "target", "passes", "rps", "rps_min", "rps_max", "p50_ms", "p99_ms",
+               "cpu_us_per_req", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
+               "cpu_vs_haproxy", "p99_vs_nginx", "p99_vs_haproxy", "socket_errors", "non_2xx"]
+    with open(os.path.join(results, "latest.csv"), "w") as handle:
+        handle.write(",".join(columns) + "\n")
+        for e in medians:
+            handle.write(",".join("" if e.get(c) is None else (f"{e[c]:.4g}" if isinstance(e[c], float) else str(e[c]))
+                                  for c in columns) + "\n")
+        handle.write("\n" + ",".join(["mode", "scenario", "target", "count", "still_open", "rss_before_mib",
+                                      "rss_open_mib", "kib_per_connection", "per_conn_vs_nginx", "per_conn_vs_haproxy"]) + "\n")
+        for e in idle:
+            values = [e["mode"], "idle", e["target"], e["count"], e["still_open"], e["rss_before_mib"],
+                      e["rss_open_mib"], e["kib_per_connection"], e.get("per_conn_vs_nginx"), e.get("per_conn_vs_haproxy")]
+            handle.write(",".join("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in values) + "\n")
+    # The terminal gets the tables (not the micro output, which run.sh printed already).
+    print(text.split("## Micro-benchmarks")[0].rstrip())
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    snap = sub.add_parser("snap")
+    snap.add_argument("pid", type=int)
+    rec = sub.add_parser("record")
+    rec.add_argument("--before", required=True)
+    rec.add_argument("--pid", type=int, required=True)
+    rec.add_argument("--wrk", required=True)
+    rec.add_argument("--runs", required=True)
+    rec.add_argument("fields", nargs="*")
+    rep = sub.add_parser("report")
+    rep.add_argument("--state", required=True)
+    rep.add_argument("--results", required=True)
+    rep.add_argument("--micro")
+    args = parser.parse_args()
+    if args.command == "snap":
+        print(json.dumps(snapshot(args.pid)))
+    elif args.command == "record":
+        record(args)
+    else:
+        report(args)
+
+
+if __name__ == "__main__":
+    main()
