@@ -25,4 +25,8 @@ public protocol AdminBackend: Sendable {
 
     /// Per replica, in configuration order: its recent lag points and the thresholds to draw.
     func lagHistory() -> [ReplicaLagSeries]
+
+    /// The request totals sampled once per lag round, oldest first (the dashboard's
+    /// traffic chart and rates are drawn from their deltas).
+    func requestTotalsHistory() -> RequestTotalsSeries
 }

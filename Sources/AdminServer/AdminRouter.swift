@@ -127,7 +127,7 @@ struct AdminRouter: Sendable {
         let document = DashboardDocument(
             generatedAtMillis: WallClock.nowMillis(), windowMillis: self.dashboardWindowMillis,
             decisionLimit: self.dashboardDecisions, status: self.backend.status(), lag: self.backend.lagHistory(),
-            decisions: self.backend.recentDecisions())
+            totals: self.backend.requestTotalsHistory(), decisions: self.backend.recentDecisions())
         return self.encoded(document)
     }
 

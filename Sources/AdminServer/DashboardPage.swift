@@ -3,11 +3,13 @@
 /// behind any firewall) that reloads `dashboard.json` every 2 seconds.
 ///
 /// It shows the primary (reachability, WAL position, servers), the request
-/// rate by route and reason (from the deltas of the `/status` totals between
-/// refreshes), per replica a lag chart over the last minutes (`max_lag` and
-/// `readmit_below` dashed, out-of-rotation spans shaded, hover for figures),
-/// its rotation state and cause, its servers, a drain/undrain button, and the
-/// most recent routing decisions.
+/// rate by route and reason (from the document's server-side totals series,
+/// averaged over 5 s, so a freshly opened page has rates at once), per replica
+/// a lag chart (`max_lag` and `readmit_below` dashed, their values in the legend,
+/// out-of-rotation spans shaded, hover for figures), its rotation state and
+/// cause, its servers, a drain/undrain button, and the most recent routing
+/// decisions. The charts share one time axis: from the oldest point sent (at
+/// least a minute back) to now, at most the document's window.
 ///
 /// With an admin token, open it as `/?token=<token>`; the script sends the
 /// token on as an `Authorization: Bearer` header. All data is put in the page
@@ -123,7 +125,7 @@ button:disabled { opacity: .5; cursor: default; }
       <div class="card" id="primary"><div class="empty">waiting for data…</div></div>
     </section>
     <section>
-      <h2>Traffic <span class="muted" style="text-transform:none;letter-spacing:0;font-weight:400">(requests per second, from the counters)</span></h2>
+      <h2>Traffic <span class="muted" style="text-transform:none;letter-spacing:0;font-weight:400">(requests per second, 5 s average)</span></h2>
       <div class="card">
         <div id="rate-chart"></div>
         <div class="traffic">
@@ -149,7 +151,8 @@ button:disabled { opacity: .5; cursor: default; }
 (function () {
   'use strict';
   var REFRESH_MS = 2000;
-  var RATE_SAMPLES = 150;
+  var RATE_AVERAGE_MS = 5000;   // rates: the counters' growth over this long (or the nearest sample before)
+  var MIN_SPAN_MS = 60000;      // the time axis spans at least this much, however young the router
   // The admin token: from ?token= (percent-encoded; '+' is a plus), sent on as a header.
   var token = (function () {
     var match = /(?:^|[?&])token=([^&]*)/.exec(window.location.search);
@@ -165,8 +168,6 @@ button:disabled { opacity: .5; cursor: default; }
 
   var COLOR = { blue: '#0969da', green: '#1a7f37', red: '#cf222e', amber: '#9a6700', muted: '#59636e',
     line: '#d8dee4', grid: '#eef1f4', shade: 'rgba(207, 34, 46, 0.10)' };
-  var previous = null;       // { at, totals } of the last document
-  var rates = [];            // [{ at, primary, replica }]
   var lastOk = 0;
 
   function $(id) { return document.getElementById(id); }
@@ -222,12 +223,28 @@ button:disabled { opacity: .5; cursor: default; }
     var text = pad(d.getHours(), 2) + ':' + pad(d.getMinutes(), 2) + ':' + pad(d.getSeconds(), 2);
     return withMillis ? text + '.' + pad(d.getMilliseconds(), 3) : text;
   }
-  function niceCeil(v) {
-    if (!(v > 0)) { return 1; }
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    var steps = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
-    for (var i = 0; i < steps.length; i += 1) { if (steps[i] * p >= v) { return steps[i] * p; } }
-    return 10 * p;
+  function fmtSpan(ms) {
+    var s = Math.round(ms / 1000);
+    if (s < 120) { return s + ' s'; }
+    var m = Math.floor(s / 60), r = s % 60;
+    return r === 0 ? m + ' minutes' : m + ' min ' + r + ' s';
+  }
+  // Tick labels back from now: −20s, −1m, −1m30s.
+  function fmtAgo(s) {
+    var m = Math.floor(s / 60), r = Math.round(s % 60);
+    if (m === 0) { return '−' + r + 's'; }
+    return '−' + m + 'm' + (r ? pad(r, 2) + 's' : '');
+  }
+  // A y scale from 0 to at least v, in at most `divisions` round steps (1, 2, 2.5, 5 × 10^n).
+  function niceScale(v, divisions) {
+    if (!(v > 0)) { v = 1; }
+    var raw = v / divisions;
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var steps = [1, 2, 2.5, 5, 10];
+    var step = 10 * p;
+    for (var i = 0; i < steps.length; i += 1) { if (steps[i] * p >= raw) { step = steps[i] * p; break; } }
+    var count = Math.max(1, Math.ceil(v / step - 1e-9));
+    return { max: step * count, step: step, count: count };
   }
 
   function badgeFor(inRotation, cause) {
@@ -275,17 +292,71 @@ button:disabled { opacity: .5; cursor: default; }
     card.appendChild(serverList(primary.servers));
   }
 
-  // Lag chart: lag_s over the window, thresholds dashed, out-of-rotation shaded.
-  function lagChart(series, now, windowMs) {
-    var W = 640, H = 190, L = 46, R = 14, T = 12, B = 24;
-    var start = now - windowMs;
+  // The charts' shared time axis: from the oldest point in the document (at least
+  // MIN_SPAN_MS back) to the document's time, at most its window.
+  function timeAxis(doc) {
+    var now = doc.generated_at_ms;
+    var windowMs = doc.window_s * 1000;
+    var first = now;
+    doc.lag.forEach(function (s) { if (s.points.length > 0 && s.points[0][0] < first) { first = s.points[0][0]; } });
+    var totals = doc.totals && doc.totals.points;
+    if (totals && totals.length > 0 && totals[0][0] < first) { first = totals[0][0]; }
+    var span = Math.min(windowMs, Math.max(MIN_SPAN_MS, now - first));
+    return { start: now - span, end: now, span: span };
+  }
+
+  // X ticks and faint vertical grid lines back from now, at most ~6 of them.
+  function timeTicks(root, g, axis, x) {
+    var steps = [5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600];
+    var spanS = axis.span / 1000;
+    var step = steps[steps.length - 1];
+    for (var i = 0; i < steps.length; i += 1) { if (spanS / steps[i] <= 6) { step = steps[i]; break; } }
+    var bottom = g.H - g.B;
+    for (var back = 0; back <= spanS + 0.001; back += step) {
+      var px = x(axis.end - back * 1000);
+      if (back > 0) { root.appendChild(svg('line', { x1: px, x2: px, y1: g.T, y2: bottom, stroke: COLOR.grid, 'stroke-width': 1 })); }
+      root.appendChild(svg('line', { x1: px, x2: px, y1: bottom, y2: bottom + 4, stroke: COLOR.line }));
+      var anchor = back === 0 ? 'end' : (px - g.L < 16 ? 'start' : 'middle');
+      root.appendChild(svg('text', { x: px, y: bottom + 16, 'text-anchor': anchor }, back === 0 ? 'now' : fmtAgo(back)));
+    }
+  }
+
+  // Hover over a chart: a cursor on the item nearest in time, its figures in the tip.
+  function addHover(root, g, axis, x, items, atOf, describe) {
+    var cursor = svg('line', { y1: g.T, y2: g.H - g.B, stroke: COLOR.muted, 'stroke-width': 1, visibility: 'hidden' });
+    root.appendChild(cursor);
+    var overlay = svg('rect', { x: g.L, y: g.T, width: g.W - g.L - g.R, height: g.H - g.T - g.B, fill: 'transparent' });
+    root.appendChild(overlay);
+    var tip = $('tip');
+    overlay.addEventListener('mousemove', function (event) {
+      if (items.length === 0) { return; }
+      var box = root.getBoundingClientRect();
+      var t = axis.start + ((event.clientX - box.left) * g.W / box.width - g.L) / (g.W - g.L - g.R) * axis.span;
+      var best = items[0];
+      items.forEach(function (item) { if (Math.abs(atOf(item) - t) < Math.abs(atOf(best) - t)) { best = item; } });
+      cursor.setAttribute('x1', x(atOf(best))); cursor.setAttribute('x2', x(atOf(best)));
+      cursor.setAttribute('visibility', 'visible');
+      tip.textContent = describe(best);
+      tip.style.display = 'block';
+      tip.style.left = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 8) + 'px';
+      tip.style.top = (event.clientY + 14) + 'px';
+    });
+    overlay.addEventListener('mouseleave', function () { tip.style.display = 'none'; cursor.setAttribute('visibility', 'hidden'); });
+  }
+
+  // Lag chart: lag_s over the shared axis, thresholds dashed, out-of-rotation shaded.
+  function lagChart(series, axis) {
+    var g = { W: 640, H: 190, L: 46, R: 14, T: 12, B: 24 };
+    var W = g.W, H = g.H, L = g.L, R = g.R, T = g.T, B = g.B;
+    var start = axis.start, now = axis.end;
     var points = series.points.filter(function (p) { return p[0] >= start; });
     var observed = points.reduce(function (a, p) { return p[1] !== null && p[1] > a ? p[1] : a; }, 0);
-    var yMax = niceCeil(Math.max((series.max_lag || 0) * 1.25, observed * 1.1, 0.05));
-    function x(t) { return L + (t - start) / windowMs * (W - L - R); }
+    var scale = niceScale(Math.max((series.max_lag || 0) * 1.25, observed * 1.1, 0.05), 5);
+    var yMax = scale.max;
+    function x(t) { return L + (t - start) / axis.span * (W - L - R); }
     function y(v) { return T + (1 - Math.min(v, yMax) / yMax) * (H - T - B); }
     var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, 'class': 'chart', role: 'img',
-      'aria-label': 'replay lag of ' + series.name + ' over the last ' + Math.round(windowMs / 60000) + ' minutes' });
+      'aria-label': 'replay lag of ' + series.name + ' over the last ' + fmtSpan(axis.span) });
 
     // Out of rotation: shade from each such point to the next point (or now).
     for (var i = 0; i < points.length; i += 1) {
@@ -298,28 +369,20 @@ button:disabled { opacity: .5; cursor: default; }
         i = j;
       }
     }
-    // Grid and y labels.
-    for (var g = 0; g <= 4; g += 1) {
-      var v = yMax * g / 4;
-      root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: g === 0 ? COLOR.line : COLOR.grid, 'stroke-width': 1 }));
+    // Grid and labels.
+    timeTicks(root, g, axis, x);
+    for (var k = 0; k <= scale.count; k += 1) {
+      var v = scale.step * k;
+      root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: k === 0 ? COLOR.line : COLOR.grid, 'stroke-width': 1 }));
       root.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtAxisSeconds(v)));
     }
-    // X labels: one per minute back from now.
-    var minutes = Math.round(windowMs / 60000);
-    for (var m = minutes; m >= 0; m -= 1) {
-      var t = now - m * 60000;
-      root.appendChild(svg('line', { x1: x(t), x2: x(t), y1: H - B, y2: H - B + 4, stroke: COLOR.line }));
-      root.appendChild(svg('text', { x: x(t), y: H - 6, 'text-anchor': m === 0 ? 'end' : (m === minutes ? 'start' : 'middle') },
-        m === 0 ? 'now' : '−' + m + 'm'));
-    }
-    // Thresholds.
-    function threshold(value, color, label) {
+    // Thresholds: lines only; their names and values are in the legend, so no labels can collide.
+    function threshold(value, color) {
       if (!(value > 0) || value > yMax) { return; }
       root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(value), y2: y(value), stroke: color, 'stroke-width': 1.5, 'stroke-dasharray': '6 4' }));
-      root.appendChild(svg('text', { x: W - R - 4, y: y(value) - 4, 'text-anchor': 'end', style: 'fill:' + color }, label + ' ' + fmtSeconds(value)));
     }
-    threshold(series.max_lag, COLOR.red, 'max_lag');
-    threshold(series.readmit_below, COLOR.amber, 'readmit_below');
+    threshold(series.max_lag, COLOR.red);
+    threshold(series.readmit_below, COLOR.amber);
     // The lag line, broken where the lag is unknown.
     var d = '';
     var pen = false;
@@ -330,33 +393,25 @@ button:disabled { opacity: .5; cursor: default; }
     });
     if (d) { root.appendChild(svg('path', { d: d, fill: 'none', stroke: COLOR.blue, 'stroke-width': 2, 'stroke-linejoin': 'round' })); }
     var lastKnown = null;
-    for (var k = points.length - 1; k >= 0; k -= 1) { if (points[k][1] !== null) { lastKnown = points[k]; break; } }
+    for (var n = points.length - 1; n >= 0; n -= 1) { if (points[n][1] !== null) { lastKnown = points[n]; break; } }
     if (lastKnown) { root.appendChild(svg('circle', { cx: x(lastKnown[0]), cy: y(lastKnown[1]), r: 3.5, fill: COLOR.blue })); }
     if (points.length === 0) {
       root.appendChild(svg('text', { x: (L + W - R) / 2, y: (T + H - B) / 2, 'text-anchor': 'middle' }, 'no lag data yet'));
     }
-    // Hover: the nearest point's figures.
-    var cursor = svg('line', { y1: T, y2: H - B, stroke: COLOR.muted, 'stroke-width': 1, visibility: 'hidden' });
-    root.appendChild(cursor);
-    var overlay = svg('rect', { x: L, y: T, width: W - L - R, height: H - T - B, fill: 'transparent' });
-    root.appendChild(overlay);
-    var tip = $('tip');
-    overlay.addEventListener('mousemove', function (event) {
-      if (points.length === 0) { return; }
-      var box = root.getBoundingClientRect();
-      var t = start + ((event.clientX - box.left) * W / box.width - L) / (W - L - R) * windowMs;
-      var best = points[0];
-      points.forEach(function (p) { if (Math.abs(p[0] - t) < Math.abs(best[0] - t)) { best = p; } });
-      cursor.setAttribute('x1', x(best[0])); cursor.setAttribute('x2', x(best[0]));
-      cursor.setAttribute('visibility', 'visible');
-      tip.textContent = fmtClock(best[0], false) + '  ·  lag ' + fmtSeconds(best[1]) + '  ·  ' + fmtBytes(best[2]) +
-        '  ·  ' + (best[3] ? 'in rotation' : 'out of rotation');
-      tip.style.display = 'block';
-      tip.style.left = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 8) + 'px';
-      tip.style.top = (event.clientY + 14) + 'px';
+    addHover(root, g, axis, x, points, function (p) { return p[0]; }, function (p) {
+      return fmtClock(p[0], false) + '  ·  lag ' + fmtSeconds(p[1]) + '  ·  ' + fmtBytes(p[2]) +
+        '  ·  ' + (p[3] ? 'in rotation' : 'out of rotation');
     });
-    overlay.addEventListener('mouseleave', function () { tip.style.display = 'none'; cursor.setAttribute('visibility', 'hidden'); });
     return root;
+  }
+
+  function legendItem(kind, color, text) {
+    var item = el('span');
+    var swatch = el('i', kind);
+    if (color) { swatch.style.borderTopColor = color; }
+    item.appendChild(swatch);
+    item.appendChild(document.createTextNode(text));
+    return item;
   }
 
   function drainButton(name, inRotation, cause) {
@@ -375,13 +430,12 @@ button:disabled { opacity: .5; cursor: default; }
     return button;
   }
 
-  function renderReplicas(doc) {
+  function renderReplicas(doc, axis) {
     var box = $('replicas');
     clear(box);
     var history = {};
     doc.lag.forEach(function (s) { history[s.name] = s; });
-    var windowMs = doc.window_s * 1000;
-    $('window-label').textContent = '(lag over the last ' + Math.round(doc.window_s / 60) + ' minutes)';
+    $('window-label').textContent = '(lag over the last ' + fmtSpan(axis.span) + ')';
     if (doc.status.replicas.length === 0) { box.appendChild(el('div', 'card empty', 'no replicas configured')); return; }
     doc.status.replicas.forEach(function (r) {
       var card = el('div', 'card');
@@ -399,17 +453,13 @@ button:disabled { opacity: .5; cursor: default; }
       stats.appendChild(stat('servers up', up + ' / ' + r.servers.length));
       card.appendChild(stats);
       var series = history[r.name] || { name: r.name, points: [], max_lag: null, readmit_below: null, max_lag_bytes: 0 };
-      card.appendChild(lagChart(series, doc.generated_at_ms, windowMs));
+      card.appendChild(lagChart(series, axis));
       var legend = el('div', 'legend');
-      [['', COLOR.blue, 'lag'], ['dash', COLOR.red, 'max_lag'], ['dash', COLOR.amber, 'readmit_below'],
-       ['box', '', 'out of rotation']].forEach(function (l) {
-        var item = el('span');
-        var swatch = el('i', l[0]);
-        if (l[1]) { swatch.style.borderTopColor = l[1]; }
-        item.appendChild(swatch);
-        item.appendChild(document.createTextNode(l[2]));
-        legend.appendChild(item);
-      });
+      legend.appendChild(legendItem('', COLOR.blue, 'lag'));
+      legend.appendChild(legendItem('dash', COLOR.red, 'max_lag' + (series.max_lag > 0 ? ' ' + fmtSeconds(series.max_lag) : '')));
+      legend.appendChild(legendItem('dash', COLOR.amber,
+        'readmit_below' + (series.readmit_below > 0 ? ' ' + fmtSeconds(series.readmit_below) : '')));
+      legend.appendChild(legendItem('box', '', 'out of rotation'));
       if (series.max_lag_bytes > 0) { legend.appendChild(el('span', null, 'byte limit ' + fmtBytes(series.max_lag_bytes))); }
       card.appendChild(legend);
       card.appendChild(serverList(r.servers));
@@ -431,43 +481,67 @@ button:disabled { opacity: .5; cursor: default; }
     });
   }
 
-  function rateChart(now) {
+  // Rates from the server's totals series (cumulative counts, one sample per second or so):
+  // at each sample, the growth since the sample RATE_AVERAGE_MS earlier (at least the one
+  // before) over the time between them. [{ at, total, routes: [..], reasons: [..] }]
+  function trafficRates(series) {
+    var points = series.points;
+    var out = [];
+    function growth(cur, prev, dt) { return Math.max(0, (cur || 0) - (prev || 0)) / dt; }
+    for (var i = 1, j = 0; i < points.length; i += 1) {
+      while (j < i - 1 && points[i][0] - points[j][0] > RATE_AVERAGE_MS) { j += 1; }
+      var now = points[i], before = points[j];
+      var dt = (now[0] - before[0]) / 1000;
+      if (!(dt > 0)) { continue; }
+      out.push({
+        at: now[0],
+        total: growth(now[1], before[1], dt),
+        routes: now[2].map(function (c, k) { return growth(c, before[2][k], dt); }),
+        reasons: now[3].map(function (c, k) { return growth(c, before[3][k], dt); })
+      });
+    }
+    return out;
+  }
+
+  function rateChart(rates, routes, axis) {
     var box = $('rate-chart');
     clear(box);
-    var W = 640, H = 110, L = 46, R = 14, T = 8, B = 20;
-    var windowMs = RATE_SAMPLES * REFRESH_MS;
-    var start = now - windowMs;
-    var shown = rates.filter(function (s) { return s.at >= start; });
-    var yMax = niceCeil(Math.max(1, shown.reduce(function (a, s) { return Math.max(a, s.primary + s.replica); }, 0) * 1.1));
-    function x(t) { return L + (t - start) / windowMs * (W - L - R); }
+    var g = { W: 640, H: 124, L: 46, R: 14, T: 8, B: 24 };
+    var W = g.W, H = g.H, L = g.L, R = g.R, T = g.T, B = g.B;
+    var shown = rates.filter(function (s) { return s.at >= axis.start; });
+    var lines = [['primary', COLOR.blue], ['replica', COLOR.green]].map(function (l) { return { index: routes.indexOf(l[0]), name: l[0], color: l[1] }; });
+    function value(s, line) { return line.index >= 0 ? s.routes[line.index] : 0; }
+    var peak = shown.reduce(function (a, s) { return Math.max(a, value(s, lines[0]), value(s, lines[1])); }, 0);
+    var scale = niceScale(Math.max(1, peak * 1.1), 3);
+    var yMax = scale.max;
+    function x(t) { return L + (t - axis.start) / axis.span * (W - L - R); }
     function y(v) { return T + (1 - v / yMax) * (H - T - B); }
-    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, 'class': 'chart', role: 'img', 'aria-label': 'request rate by route' });
-    for (var g = 0; g <= 2; g += 1) {
-      var v = yMax * g / 2;
-      root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: g === 0 ? COLOR.line : COLOR.grid }));
-      root.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, v >= 100 ? Math.round(v) : Math.round(v * 10) / 10));
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, 'class': 'chart', role: 'img',
+      'aria-label': 'request rate by route over the last ' + fmtSpan(axis.span) });
+    timeTicks(root, g, axis, x);
+    for (var k = 0; k <= scale.count; k += 1) {
+      var v = scale.step * k;
+      root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: k === 0 ? COLOR.line : COLOR.grid }));
+      root.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, v >= 100 ? Math.round(v) : Math.round(v * 100) / 100));
     }
-    root.appendChild(svg('text', { x: L, y: H - 4, 'text-anchor': 'start' }, 'since this page opened · ' + Math.round(windowMs / 60000) + ' min span'));
-    function line(value, color) {
+    lines.forEach(function (line) {
       var d = '';
-      shown.forEach(function (s, i) { d += (i === 0 ? 'M' : 'L') + x(s.at).toFixed(1) + ' ' + y(value(s)).toFixed(1); });
-      if (d) { root.appendChild(svg('path', { d: d, fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' })); }
+      shown.forEach(function (s, i) { d += (i === 0 ? 'M' : 'L') + x(s.at).toFixed(1) + ' ' + y(value(s, line)).toFixed(1); });
+      if (d) { root.appendChild(svg('path', { d: d, fill: 'none', stroke: line.color, 'stroke-width': 2, 'stroke-linejoin': 'round' })); }
+      var last = shown[shown.length - 1];
+      if (last) { root.appendChild(svg('circle', { cx: x(last.at), cy: y(value(last, line)), r: 3, fill: line.color })); }
+    });
+    if (shown.length === 0) {
+      root.appendChild(svg('text', { x: (L + W - R) / 2, y: (T + H - B) / 2, 'text-anchor': 'middle' }, 'no samples yet'));
     }
-    line(function (s) { return s.primary; }, COLOR.blue);
-    line(function (s) { return s.replica; }, COLOR.green);
-    if (shown.length < 2) {
-      root.appendChild(svg('text', { x: (L + W - R) / 2, y: (T + H - B) / 2, 'text-anchor': 'middle' }, 'measuring…'));
-    }
+    addHover(root, g, axis, x, shown, function (s) { return s.at; }, function (s) {
+      return fmtClock(s.at, false) + '  ·  primary ' + fmtRate(value(s, lines[0])) + '  ·  replica ' + fmtRate(value(s, lines[1])) +
+        '  ·  total ' + fmtRate(s.total);
+    });
     box.appendChild(root);
     var legend = el('div', 'legend');
-    [[COLOR.blue, 'primary'], [COLOR.green, 'replica']].forEach(function (l) {
-      var item = el('span');
-      var swatch = el('i');
-      swatch.style.borderTopColor = l[0];
-      item.appendChild(swatch);
-      item.appendChild(document.createTextNode(l[1]));
-      legend.appendChild(item);
-    });
+    lines.forEach(function (line) { legend.appendChild(legendItem('', line.color, line.name)); });
+    legend.appendChild(el('span', null, 'averaged over ' + Math.round(RATE_AVERAGE_MS / 1000) + ' s'));
     box.appendChild(legend);
   }
 
@@ -477,27 +551,32 @@ button:disabled { opacity: .5; cursor: default; }
     return fixed.filter(function (k) { return Object.prototype.hasOwnProperty.call(object, k); }).concat(rest);
   }
 
-  function renderTraffic(doc) {
+  function renderTraffic(doc, axis) {
     var totals = doc.status.totals;
-    var now = doc.generated_at_ms;
-    var routeRates = null, reasonRates = null, total = null;
-    if (previous && now > previous.at && totals.requests >= previous.totals.requests) {
-      var dt = (now - previous.at) / 1000;
-      var delta = function (cur, prev) { return Math.max(0, (cur || 0) - (prev || 0)) / dt; };
-      total = delta(totals.requests, previous.totals.requests);
-      routeRates = {};
-      Object.keys(totals.by_route).forEach(function (k) { routeRates[k] = delta(totals.by_route[k], previous.totals.by_route[k]); });
-      reasonRates = {};
-      Object.keys(totals.by_reason).forEach(function (k) { reasonRates[k] = delta(totals.by_reason[k], previous.totals.by_reason[k]); });
-      rates.push({ at: now, primary: routeRates.primary || 0, replica: routeRates.replica || 0 });
-      while (rates.length > RATE_SAMPLES) { rates.shift(); }
+    var series = doc.totals || { routes: [], reasons: [], points: [] };
+    var rates = trafficRates(series);
+    var latest = rates.length > 0 ? rates[rates.length - 1] : null;
+    // Every name /status knows (the fixed ones always) and every name in the series.
+    function names(counts, seen) {
+      var all = {};
+      Object.keys(counts).forEach(function (k) { all[k] = true; });
+      seen.forEach(function (k) { all[k] = true; });
+      return all;
     }
-    if (!previous || now > previous.at) { previous = { at: now, totals: totals }; }
+    function rateOf(seen, values, name) {
+      if (!latest) { return null; }
+      var i = seen.indexOf(name);
+      return i >= 0 ? values[i] : 0;
+    }
     $('total-requests').textContent = totals.requests.toLocaleString();
-    $('total-rate').textContent = fmtRate(total);
-    bars($('by-route'), orderedKeys(totals.by_route, ['primary', 'replica']).map(function (k) { return [k, routeRates ? routeRates[k] : null]; }), 'route');
-    bars($('by-reason'), orderedKeys(totals.by_reason, ['read', 'write', 'pinned', 'pin-caught-up', 'no-replica']).map(function (k) { return [k, reasonRates ? reasonRates[k] : null]; }), 'reason');
-    rateChart(now);
+    $('total-rate').textContent = fmtRate(latest ? latest.total : null);
+    bars($('by-route'), orderedKeys(names(totals.by_route, series.routes), ['primary', 'replica']).map(function (k) {
+      return [k, rateOf(series.routes, latest ? latest.routes : [], k)];
+    }), 'route');
+    bars($('by-reason'), orderedKeys(names(totals.by_reason, series.reasons), ['read', 'write', 'pinned', 'pin-caught-up', 'no-replica']).map(function (k) {
+      return [k, rateOf(series.reasons, latest ? latest.reasons : [], k)];
+    }), 'reason');
+    rateChart(rates, series.routes, axis);
   }
 
   function renderDecisions(decisions) {
@@ -534,9 +613,10 @@ button:disabled { opacity: .5; cursor: default; }
   function render(doc) {
     $('version').textContent = doc.status.version;
     $('uptime').textContent = fmtUptime(doc.status.uptime_s || 0);
+    var axis = timeAxis(doc);
     renderPrimary(doc.status.primary);
-    renderTraffic(doc);
-    renderReplicas(doc);
+    renderTraffic(doc, axis);
+    renderReplicas(doc, axis);
     renderDecisions(doc.decisions);
   }
 

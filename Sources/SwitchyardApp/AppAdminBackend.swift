@@ -63,4 +63,8 @@ final class AppAdminBackend: AdminBackend {
     func lagHistory() -> [ReplicaLagSeries] {
         self.history.lagHistory()
     }
+
+    func requestTotalsHistory() -> RequestTotalsSeries {
+        self.history.requestTotalsHistory()
+    }
 }

@@ -6,7 +6,8 @@ import SwitchyardCore
 import SwitchyardLogging
 
 /// Turns each lag round into the proxy's replica board (the one immutable
-/// value the request path reads), the replica metrics and the dashboard's history.
+/// value the request path reads), the replica metrics and the dashboard's history
+/// (the round's lag per replica, and the request totals at that moment).
 public final class BoardPublisher: Sendable {
     private struct State {
         var runtime: ProxyRuntime?
@@ -46,6 +47,10 @@ public final class BoardPublisher: Sendable {
         }
         for (name, cause) in flips {
             self.metrics?.rotationChanged(replica: name, cause: cause?.rawValue)
+        }
+        if let metrics = self.metrics, let history = self.history {
+            // One sample per round: the dashboard draws request rates from these deltas.
+            history.recordTotals(atMillis: now, metrics.requestTotals())
         }
     }
 

@@ -51,7 +51,7 @@ struct DashboardTests {
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/json")
         let root = try JSONHelpers.object(response)
-        #expect(Set(root.keys) == ["generated_at_ms", "window_s", "status", "lag", "decisions"])
+        #expect(Set(root.keys) == ["generated_at_ms", "window_s", "status", "lag", "totals", "decisions"])
         #expect(root["window_s"] as? Int == 300)
         let status = try JSONHelpers.object(root["status"], "status")
         #expect(Set(status.keys) == ["version", "uptime_s", "primary", "replicas", "totals"])
@@ -87,6 +87,71 @@ struct DashboardTests {
         let routerAnswered = try #require(decisions.first { $0["path"] as? String == "/items/29" })
         #expect(JSONHelpers.isNull(routerAnswered["server"]))
         #expect(routerAnswered["duration_ms"] as? Double == 1.84)
+        await harness.stop()
+    }
+
+    @Test func theDataCarriesTheRequestTotalsSeries() async throws {
+        let backend = FakeBackend()
+        let history = DashboardHistory()
+        let now = WallClock.nowMillis()
+        // One sample outside the 5-minute window, then 20 s of 250 ms rounds at 40 requests/s.
+        history.recordTotals(atMillis: now - 400_000, requests: 1, byRoute: ["primary": 1], byReason: ["write": 1])
+        let rounds = 80
+        for round in 0...rounds {
+            let requests = 100 + round * 10
+            history.recordTotals(
+                atMillis: now - UInt64((rounds - round) * 250), requests: requests,
+                byRoute: ["primary": 100 + round, "replica": round * 9],
+                byReason: ["write": 100 + round, "read": round * 9])
+        }
+        backend.state.withLock { $0.totals = history.requestTotalsHistory() }
+        let harness = try await AdminHarness.start(backend: backend)
+        let root = try JSONHelpers.object(try await harness.client().get("/dashboard.json"))
+        let totals = try JSONHelpers.object(root["totals"], "totals")
+        #expect(Set(totals.keys) == ["routes", "reasons", "points"])
+        #expect(totals["routes"] as? [String] == ["primary", "replica"])
+        #expect(totals["reasons"] as? [String] == ["write", "read"])
+        let points = try #require(totals["points"] as? [[Any]])
+        // Thinned to one sample a second (the page averages over ~5 s), the newest kept.
+        #expect(points.count == 21)
+        let times = points.compactMap { $0[0] as? Int }
+        #expect(times.count == points.count)
+        #expect(times.first == Int(now - UInt64(rounds * 250)), "the sample older than the window is not sent")
+        #expect(times.last == Int(now))
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 == 1000 })
+        for point in points {
+            #expect(point.count == 4)
+            #expect(point[1] is Int)
+            #expect((point[2] as? [Int])?.count == 2)
+            #expect((point[3] as? [Int])?.count == 2)
+        }
+        let newest = try #require(points.last)
+        #expect(newest[1] as? Int == 100 + rounds * 10)
+        #expect(newest[2] as? [Int] == [100 + rounds, rounds * 9])
+        #expect(newest[3] as? [Int] == [100 + rounds, rounds * 9])
+        // 40 requests/s between any two samples.
+        let first = points[0]
+        let seconds = Double(times.last! - times.first!) / 1000
+        #expect(Double((newest[1] as! Int) - (first[1] as! Int)) / seconds == 40)
+        await harness.stop()
+    }
+
+    @Test func theTotalsSeriesIsEmptyBeforeTheFirstRound() async throws {
+        let harness = try await AdminHarness.start()
+        let root = try JSONHelpers.object(try await harness.client().get("/dashboard.json"))
+        let totals = try JSONHelpers.object(root["totals"], "totals")
+        #expect(totals["routes"] as? [String] == [])
+        #expect(totals["reasons"] as? [String] == [])
+        #expect((totals["points"] as? [Any])?.isEmpty == true)
+        await harness.stop()
+    }
+
+    @Test func thePageDrawsRatesFromTheServerSeries() async throws {
+        let harness = try await AdminHarness.start()
+        let html = try await harness.client().get("/").bodyString
+        // Rates come from the document's totals series, not from deltas between the page's own refreshes.
+        #expect(html.contains("doc.totals"))
+        #expect(!html.contains("since this page opened"))
         await harness.stop()
     }
 

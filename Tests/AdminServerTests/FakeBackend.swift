@@ -10,6 +10,7 @@ final class FakeBackend: AdminBackend {
         var calls: [String] = []
         var decisions: [DecisionSummary] = []
         var lag: [ReplicaLagSeries] = []
+        var totals: RequestTotalsSeries = .empty
     }
 
     let state: Mutex<State>
@@ -76,5 +77,9 @@ final class FakeBackend: AdminBackend {
 
     func lagHistory() -> [ReplicaLagSeries] {
         self.state.withLock { $0.lag }
+    }
+
+    func requestTotalsHistory() -> RequestTotalsSeries {
+        self.state.withLock { $0.totals }
     }
 }

@@ -36,7 +36,7 @@ struct ServerBehaviourTests {
         let response = try await raw.readResponse()
         #expect(response.status == 200)
         #expect(response.closesConnection)
-        #expect(await raw.isClosedByPeer(within: .seconds(3)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         raw.close()
         await harness.stop()
     }
@@ -47,7 +47,7 @@ struct ServerBehaviourTests {
         try await raw.send("POST /replicas/replica-a/drain HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n")
         let response = try await raw.readResponse()
         #expect(response.status == 413)
-        #expect(await raw.isClosedByPeer(within: .seconds(3)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         raw.close()
         // Streaming past the limit without a declared length (chunked).
         let chunked = try await harness.raw()
@@ -57,7 +57,7 @@ struct ServerBehaviourTests {
         let refused = try await chunked.readResponse()
         #expect(refused.status == 413)
         #expect(refused.closesConnection)
-        #expect(await chunked.isClosedByPeer(within: .seconds(3)))
+        #expect(await chunked.isClosedByPeer(within: .seconds(10)))
         chunked.close()
         #expect(harness.backend.state.withLock { $0.calls }.isEmpty)
         // A small body is fine.
@@ -82,7 +82,7 @@ struct ServerBehaviourTests {
         try await raw.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try await raw.readResponse().status == 200)
         await harness.stop()
-        #expect(await raw.isClosedByPeer(within: .seconds(3)))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
         raw.close()
         await #expect(throws: (any Error).self) {
             _ = try await RawHTTPClient.connect(port: harness.port)
