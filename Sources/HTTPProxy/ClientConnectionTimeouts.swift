@@ -12,6 +12,11 @@ enum ClientConnectionEvent: Sendable {
 /// or from the first byte after an idle period) and `clients.idle_timeout`
 /// (an idle keep-alive connection is closed). Slow-loris clients get a 408
 /// and a closed connection.
+///
+/// Cheap on the request path: no timer is scheduled or cancelled per request.
+/// One check per connection runs every `min(header_timeout, idle_timeout)` and
+/// compares the time spent in the current state with its limit, so a limit is
+/// enforced between 1× and 2× its value (nginx's timers are coarse the same way).
 final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -24,42 +29,44 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
         case idle
     }
 
-    private let headerTimeout: TimeAmount
-    private let idleTimeout: TimeAmount
+    private let headerTimeout: Int64
+    private let idleTimeout: Int64
+    private let period: TimeAmount
     private var state = State.awaitingHead
+    private var since = NIODeadline.now()
     private var timer: Scheduled<Void>?
+    private var closing = false
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
-        self.headerTimeout = headerTimeout
-        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout.nanoseconds
+        self.idleTimeout = idleTimeout.nanoseconds
+        self.period = .nanoseconds(max(1_000_000, min(headerTimeout.nanoseconds, idleTimeout.nanoseconds)))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive {
-            self.arm(context: context, self.headerTimeout)
+            self.start(context: context)
         }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.arm(context: context, self.headerTimeout)
+        self.start(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.stop()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.stop()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .idle = self.state {
             self.state = .awaitingHead
-            self.arm(context: context, self.headerTimeout)
+            self.since = NIODeadline.now()
         }
         context.fireChannelRead(data)
     }
@@ -72,34 +79,50 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
         switch event {
         case .requestHeadReceived:
             self.state = .inRequest
-            self.timer?.cancel()
-            self.timer = nil
         case .responseComplete:
             self.state = .idle
-            self.arm(context: context, self.idleTimeout)
+            self.since = NIODeadline.now()
         }
         promise?.succeed(())
     }
 
-    private func arm(context: ChannelHandlerContext, _ timeout: TimeAmount) {
+    private func start(context: ChannelHandlerContext) {
+        guard self.timer == nil else { return }
+        self.state = .awaitingHead
+        self.since = NIODeadline.now()
+        self.schedule(context: context)
+    }
+
+    private func stop() {
         self.timer?.cancel()
-        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        // A strong capture (no side table for the handler); the timer is cancelled when the channel goes.
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+        self.timer = nil
+    }
+
+    private func schedule(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        // A strong capture (no side table for the handler); cancelled when the channel goes.
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.period) {
             self.timer = nil
-            let context = loopBoundContext.value
-            switch self.state {
-            case .awaitingHead:
-                var buffer = context.channel.allocator.buffer(capacity: 96)
-                buffer.writeString("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-                context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            case .idle:
+            self.check(context: bound.value)
+        }
+    }
+
+    private func check(context: ChannelHandlerContext) {
+        guard !self.closing, context.channel.isActive else { return }
+        let elapsed = (NIODeadline.now() - self.since).nanoseconds
+        switch self.state {
+        case .awaitingHead where elapsed >= self.headerTimeout:
+            self.closing = true
+            var buffer = context.channel.allocator.buffer(capacity: 96)
+            buffer.writeString("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
-            case .inRequest:
-                break
             }
+        case .idle where elapsed >= self.idleTimeout:
+            self.closing = true
+            context.close(promise: nil)
+        case .awaitingHead, .idle, .inRequest:
+            self.schedule(context: context)
         }
     }
 }

@@ -60,9 +60,7 @@ final class LoopContext {
         let key = ObjectIdentifier(server)
         while var list = self.idle[key], let connection = list.popLast() {
             self.idle[key] = list
-            connection.idleTimer?.cancel()
-            connection.idleTimer = nil
-            connection.onIdleClose = nil
+            connection.idlePool = nil
             if connection.isUsable {
                 return connection
             }
@@ -70,6 +68,8 @@ final class LoopContext {
         return nil
     }
 
+    /// Returns a connection to its server's pool (most recently used last).
+    /// No timer per connection: `sweep` closes the ones idle too long.
     func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount) {
         guard connection.isUsable, keepalive > 0 else {
             connection.close()
@@ -83,32 +83,60 @@ final class LoopContext {
             oldest.close()
         }
         connection.delegate = nil
-        // Strong captures: the loop context lives as long as its loop, and the
-        // timer is cancelled when the connection is taken or closes.
-        connection.onIdleClose = { closed in
-            self.remove(closed)
-        }
-        connection.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
-            self.remove(connection)
-            connection.close()
-        }
+        connection.idlePool = self
+        connection.idleSince = NIODeadline.now()
+        self.idleTimeout = idleTimeout
         list.append(connection)
         self.idle[key] = list
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
         connection.resumeReads()
+        self.startSweepingIfNeeded()
     }
 
-    private func remove(_ connection: UpstreamConnection) {
+    /// Called by a pooled connection that closed while idle.
+    func remove(_ connection: UpstreamConnection) {
         let key = ObjectIdentifier(connection.server)
         self.idle[key]?.removeAll { $0 === connection }
     }
 
+    private var idleTimeout = TimeAmount.seconds(60)
+    private var sweeper: RepeatedTask?
+
+    private func startSweepingIfNeeded() {
+        guard self.sweeper == nil else { return }
+        let every = TimeAmount.nanoseconds(max(10_000_000, min(1_000_000_000, self.idleTimeout.nanoseconds / 2)))
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.sweeper = self.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
+            bound.value.sweep()
+        }
+    }
+
+    /// Closes pooled connections idle for longer than `upstream.idle_timeout`.
+    private func sweep() {
+        let cutoff = NIODeadline.now() - self.idleTimeout
+        var expired: [UpstreamConnection] = []
+        for (key, list) in self.idle {
+            // Lists are ordered by release time: the expired ones are at the front.
+            let stale = list.prefix { $0.idleSince <= cutoff }
+            guard !stale.isEmpty else { continue }
+            expired.append(contentsOf: stale)
+            self.idle[key] = Array(list.dropFirst(stale.count))
+        }
+        for connection in expired {
+            connection.idlePool = nil
+            connection.close()
+        }
+    }
+
     /// Closes every idle connection (shutdown).
     func closeIdle() {
+        self.sweeper?.cancel()
+        self.sweeper = nil
         let all = self.idle.values.flatMap { $0 }
         self.idle.removeAll()
         for connection in all {
+            connection.idlePool = nil
             connection.close()
         }
     }

@@ -332,7 +332,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if exchange.attempts == 0 {
                 self.finishLocally(exchange, failure: .noServer(pool: self.poolName(exchange)))
             } else if let last = exchange.server {
-                self.finishLocally(exchange, failure: .upstream(.connectFailed, server: last.address.description))
+                self.finishLocally(exchange, failure: .upstream(.connectFailed, server: last.addressText))
             } else {
                 self.finishLocally(exchange, failure: .noServer(pool: self.poolName(exchange)))
             }
@@ -446,7 +446,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             self.startAttempt(exchange, now: now)
             return
         }
-        let serverText = exchange.server?.address.description ?? "unknown"
+        let serverText = exchange.server?.addressText ?? "unknown"
         self.finishLocally(exchange, failure: .upstream(cause, server: serverText), lastServer: serverText)
     }
 
@@ -710,7 +710,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             reason: exchange.decision.reason,
             replica: exchange.replicaName,
             lagSeconds: lag,
-            server: server?.address.description,
+            server: server?.addressText,
             pin: exchange.pin,
             status: status,
             attempts: exchange.attempts,

@@ -28,13 +28,14 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// and slow every retain/release of it); cleared whenever the exchange ends,
     /// the connection closes or returns to a pool.
     var delegate: (any UpstreamConnectionDelegate)?
-    /// Called when the connection closes while idle in a pool.
-    var onIdleClose: ((UpstreamConnection) -> Void)?
+    /// The pool holding this connection while it is idle (the loop's context lives as long as its loop).
+    var idlePool: LoopContext?
+    /// When it went back to its pool.
+    var idleSince = NIODeadline.uptimeNanoseconds(0)
     private var context: ChannelHandlerContext?
     private var pendingRead = false
     private var error: (any Error)?
     private(set) var isClosed = false
-    var idleTimer: Scheduled<Void>?
     /// Requests served on this connection (the first one is on a fresh connection).
     var requestsServed = 0
 
@@ -107,14 +108,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isClosed = true
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
         if let delegate = self.delegate {
             self.delegate = nil
             delegate.upstream(self, closedWith: self.error)
-        } else if let onIdleClose = self.onIdleClose {
-            self.onIdleClose = nil
-            onIdleClose(self)
+        } else if let pool = self.idlePool {
+            self.idlePool = nil
+            pool.remove(self)
         }
         context.fireChannelInactive()
     }
@@ -130,7 +129,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Closes with RST semantics where possible (an aborted request must not look complete).
     func abort() {
         self.delegate = nil
-        self.onIdleClose = nil
+        self.idlePool = nil
         guard let context = self.context, !self.isClosed else { return }
         if let provider = context.channel as? any SocketOptionProvider {
             // Already on the loop: the option is set before the close below runs.
@@ -141,7 +140,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func close() {
         self.delegate = nil
-        self.onIdleClose = nil
         self.context?.close(promise: nil)
     }
 }

@@ -9,6 +9,8 @@ import Synchronization
 /// fails, or succeeds after failures.
 public final class UpstreamServerState: Sendable {
     public let address: ServerAddress
+    /// `address` as text, made once (it goes into every decision log line).
+    public let addressText: String
     /// `primary` or the replica's name.
     public let pool: String
     /// Resolved once, when the configuration is loaded (never on an event loop).
@@ -21,6 +23,7 @@ public final class UpstreamServerState: Sendable {
 
     public init(address: ServerAddress, pool: String) {
         self.address = address
+        self.addressText = address.description
         self.pool = pool
         self.socketAddress =
             (try? SocketAddress(ipAddress: address.host, port: address.port))

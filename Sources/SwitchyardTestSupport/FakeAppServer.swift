@@ -113,8 +113,10 @@ public final class FakeAppServer: Sendable {
         self.serverChannel = serverChannel
     }
 
-    /// Starts a server listening on `host:port` (port 0: the kernel picks one; give a port to restart
-    /// a stopped server on the same address; SO_REUSEADDR is set).
+    /// Starts a server listening on `host:port` (give a port to restart a stopped server on the same
+    /// address; SO_REUSEADDR is set). With port 0 a free port below the ephemeral range is picked
+    /// (see ``unusedPort()``), so that once the server is stopped its port is not handed to another
+    /// test's port-0 listener (tests rely on a stopped server refusing connections).
     public static func start(
         name: String,
         behavior: Behavior = .echo,
@@ -152,7 +154,20 @@ public final class FakeAppServer: Sendable {
                     )
                 }
             }
-        let channel = try await bootstrap.bind(host: host, port: port).get()
+        let channel: any Channel
+        if port != 0 {
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        } else {
+            var bound: (any Channel)? = nil
+            for _ in 0..<8 where bound == nil {
+                bound = try? await bootstrap.bind(host: host, port: self.unusedPort()).get()
+            }
+            if let bound {
+                channel = bound
+            } else {
+                channel = try await bootstrap.bind(host: host, port: 0).get()
+            }
+        }
         guard let boundPort = channel.localAddress?.port else {
             channel.close(promise: nil)
             throw FakeAppServerError.noLocalAddress(name: name)

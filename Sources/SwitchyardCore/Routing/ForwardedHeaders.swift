@@ -19,8 +19,8 @@ public struct ForwardedHeaders: Sendable, Hashable {
         host: String?,
         trustedProxies: [CIDR]
     ) -> ForwardedHeaders {
-        let peerAddress = IPAddress(parsing: peer)
-        let peerTrusted = peerAddress.map { Self.isTrusted($0, trustedProxies) } ?? false
+        // No trusted proxies (the common case): nothing to parse.
+        let peerTrusted = !trustedProxies.isEmpty && (IPAddress(parsing: peer).map { Self.isTrusted($0, trustedProxies) } ?? false)
         guard peerTrusted else {
             return ForwardedHeaders(forwardedFor: peer, forwardedProto: "http", forwardedHost: host, realIP: peer)
         }
