@@ -181,12 +181,14 @@ note "the same read without the cookie reads the stale replica:"
 req GET "/items/$id"
 
 say "9. Replay resumes; the pinned read moves back to the replica (pin-caught-up), well before the 30 s TTL"
+resumed_ms=$(date +%s%3N)
 psql_replica "SELECT pg_wal_replay_resume()" >/dev/null
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do
   line=$(curl -s -o /dev/null -D - -b "$jar" "http://127.0.0.1:$router/items/$id" | tr -d '\r' | grep -i '^x-db-role:' || true)
   case "$line" in *replica*) break ;; esac
-  sleep 0.1
+  sleep 0.02
 done
+note "the pinned read was back on the replica $(( $(date +%s%3N) - resumed_ms )) ms after replay resumed"
 req GET "/items/$id" -b "$jar"
 
 say "10. Replay paused under writes: the replica leaves rotation (max_lag 2s) and reads fall back to the primary"
