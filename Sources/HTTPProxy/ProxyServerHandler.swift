@@ -169,7 +169,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let contentLengths = head.headers["content-length"]
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty || transferEncodings.count != 1 || transferEncodings[0].lowercased() != "chunked" {
-                self.respondLocally(.badRequest, body: "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n", close: true)
+                self.respondLocally(.badRequest, body: "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n")
                 return
             }
         }
@@ -178,21 +178,21 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                 let length = Int(value), declaredLength == nil || declaredLength == length
             else {
-                self.respondLocally(.badRequest, body: "400 Bad Request: invalid Content-Length\n", close: true)
+                self.respondLocally(.badRequest, body: "400 Bad Request: invalid Content-Length\n")
                 return
             }
             declaredLength = length
         }
         if head.version.major != 1 || (head.version.minor != 0 && head.version.minor != 1) {
-            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n", close: true)
+            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n")
             return
         }
         if head.version.minor == 1 && head.headers["host"].count != 1 {
-            self.respondLocally(.badRequest, body: "400 Bad Request: exactly one Host header is required\n", close: true)
+            self.respondLocally(.badRequest, body: "400 Bad Request: exactly one Host header is required\n")
             return
         }
         if let declaredLength, declaredLength > configuration.clients.maxBodyBytes {
-            self.respondLocally(.payloadTooLarge, body: "413 Payload Too Large: body over \(configuration.clients.maxBodyBytes) bytes\n", close: true)
+            self.respondLocally(.payloadTooLarge, body: "413 Payload Too Large: body over \(configuration.clients.maxBodyBytes) bytes\n")
             return
         }
         let hasBody = !transferEncodings.isEmpty || (declaredLength ?? 0) > 0
@@ -435,10 +435,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 self.runtime.observer?.serverHealthChanged(server: server, up: false)
             }
         }
-        if cause == .connectFailed {
-            // Nothing of this attempt reached the app.
-            exchange.reachedServer = exchange.reachedServer && exchange.attempts > 1
-        }
         if exchange.mayRetry(after: cause) {
             if let server = exchange.server {
                 self.runtime.observer?.upstreamRetried(server: server)
@@ -447,7 +443,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             return
         }
         let serverText = exchange.server?.addressText ?? "unknown"
-        self.finishLocally(exchange, failure: .upstream(cause, server: serverText), lastServer: serverText)
+        self.finishLocally(exchange, failure: .upstream(cause, server: serverText))
     }
 
     // MARK: Response
@@ -571,7 +567,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Local answers
 
-    private func finishLocally(_ exchange: Exchange, failure: ProxyFailure, lastServer: String? = nil) {
+    private func finishLocally(_ exchange: Exchange, failure: ProxyFailure) {
         self.finishLocally(exchange, status: failure.status, body: failure.body, close: !exchange.requestEnded)
     }
 
@@ -599,8 +595,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.completeResponse(exchange, end: .end(nil))
     }
 
-    /// An answer before any exchange exists (bad framing): always closes.
-    private func respondLocally(_ status: HTTPResponseStatus, body: String, close: Bool) {
+    /// An answer before any exchange exists (bad framing): always closes the connection.
+    private func respondLocally(_ status: HTTPResponseStatus, body: String) {
         guard let context = self.context else { return }
         var head = HTTPResponseHead(version: .http1_1, status: status)
         head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
@@ -642,11 +638,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         switch error {
         case .headerOverflow:
-            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n", close: true)
+            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n")
         case .invalidVersion:
-            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n", close: true)
+            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n")
         default:
-            self.respondLocally(.badRequest, body: "400 Bad Request: malformed request\n", close: true)
+            self.respondLocally(.badRequest, body: "400 Bad Request: malformed request\n")
         }
     }
 
