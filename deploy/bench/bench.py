@@ -129,7 +129,14 @@ def record(args):
         run[f"{name}_busy_pct"] = round(100.0 * busy / total, 1) if total else None
     with open("/proc/loadavg") as handle:
         run["loadavg1"] = float(handle.read().split()[0])
-    with open(args.runs, "a") as handle:
+    # Pinned, the proxy is alone on its CPU: whatever else kept that CPU busy
+    # (someone's compiler) took time from it.
+    if args.proxy_cpu is not None and run.get(f"cpu{args.proxy_cpu}_busy_pct") is not None and run["proxy_cpu_pct"] is not None:
+        run["others_on_proxy_cpu_pct"] = round(max(0.0, run[f"cpu{args.proxy_cpu}_busy_pct"] - run["proxy_cpu_pct"]), 1)
+    disturbed = args.max_others is not None and (run.get("others_on_proxy_cpu_pct") or 0) > args.max_others
+    run["disturbed"] = disturbed
+    target_file = args.runs if not (disturbed and args.discard_disturbed) else args.runs.replace(".jsonl", "-discarded.jsonl")
+    with open(target_file, "a") as handle:
         handle.write(json.dumps(run) + "\n")
     problems = []
     if not run["requests"]:
@@ -141,6 +148,11 @@ def record(args):
     print(f"{run['rps'] or 0:10.0f} req/s  p50 {fmt(run['p50_ms'], 3)} ms  p99 {fmt(run['p99_ms'], 3)} ms  "
           f"{fmt(run['cpu_us_per_req'], 1)} us CPU/req  proxy CPU {fmt(run['proxy_cpu_pct'], 0)}%  "
           f"RSS {run['rss_kib'] / 1024:.1f} MiB" + (f"  !! {'; '.join(problems)}" if problems else ""))
+    if disturbed:
+        print(f"   !! others kept the proxy's CPU busy {run['others_on_proxy_cpu_pct']:.0f}% of the run"
+              + (": discarded, measuring again" if args.discard_disturbed else ": kept (no retries left)"))
+        if args.discard_disturbed:
+            sys.exit(3)
 
 
 # ---------------------------------------------------------------- report
@@ -191,6 +203,8 @@ def aggregate(runs):
             "rss_mib": median((r.get("rss_kib") or 0) / 1024 for r in items),
             "cpu0_busy_pct": median(r.get("cpu0_busy_pct") for r in items),
             "cpu1_busy_pct": median(r.get("cpu1_busy_pct") for r in items),
+            "others_pct": median(r.get("others_on_proxy_cpu_pct") for r in items),
+            "disturbed": sum(1 for r in items if r.get("disturbed")),
             "socket_errors": sum(r.get("socket_errors") or 0 for r in items),
             "non_2xx": sum(r.get("non_2xx") or 0 for r in items),
         }
@@ -243,8 +257,8 @@ def aggregate_idle(idle_runs):
 def render_table(medians, mode):
     lines = [
         "| scenario | target | req/s (median) | spread | p50 ms | p99 ms | CPU µs/req | proxy CPU % | RSS MiB "
-        "| req/s ÷ nginx | req/s ÷ HAProxy | CPU/req ÷ nginx | CPU/req ÷ HAProxy | p99 ÷ nginx | p99 ÷ HAProxy |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| others on its CPU % | req/s ÷ nginx | req/s ÷ HAProxy | CPU/req ÷ nginx | CPU/req ÷ HAProxy | p99 ÷ nginx | p99 ÷ HAProxy |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     last = None
     for e in medians:
@@ -255,10 +269,12 @@ def render_table(medians, mode):
         flags = ""
         if e["socket_errors"] or e["non_2xx"]:
             flags = f" ⚠ {e['socket_errors']} socket errors, {e['non_2xx']} non-2xx"
+        if e.get("disturbed"):
+            flags += f" ⚠ {e['disturbed']} disturbed run(s) kept"
         lines.append(
             f"| {scenario} | {TARGET_LABEL.get(e['target'], e['target'])}{flags} | {fmt(e['rps'], 0)} | ±{fmt((e['rps_spread_pct'] or 0) / 2, 0)}% "
             f"| {fmt(e['p50_ms'], 3)} | {fmt(e['p99_ms'], 3)} | {fmt(e['cpu_us_per_req'], 1)} | {fmt(e['proxy_cpu_pct'], 0)} "
-            f"| {fmt(e['rss_mib'], 1)} | {fmt(e.get('rps_vs_nginx'), 2)} | {fmt(e.get('rps_vs_haproxy'), 2)} "
+            f"| {fmt(e['rss_mib'], 1)} | {fmt(e.get('others_pct'), 0)} | {fmt(e.get('rps_vs_nginx'), 2)} | {fmt(e.get('rps_vs_haproxy'), 2)} "
             f"| {fmt(e.get('cpu_vs_nginx'), 2)} | {fmt(e.get('cpu_vs_haproxy'), 2)} "
             f"| {fmt(e.get('p99_vs_nginx'), 2)} | {fmt(e.get('p99_vs_haproxy'), 2)} |")
     return lines
@@ -280,11 +296,59 @@ def render_idle(idle, mode):
     return lines
 
 
+def micro_summary(text):
+    """The benchmark tool's per-benchmark tables -> one row per benchmark (per single call)."""
+    rows, name = [], None
+    current = {}
+    def number(cell):
+        try:
+            return float(cell.replace(",", ""))
+        except ValueError:
+            return None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped[0] not in "│╒╞├╘═" and not stripped.startswith(("Host ", "#", "Baseline", "DecisionPath", "Running", "=")):
+            if name and current:
+                rows.append((name, current))
+            name, current = stripped, {}
+            continue
+        if not stripped.startswith("│"):
+            continue
+        cells = [c.strip() for c in stripped.strip("│").split("│")]
+        if len(cells) < 9 or cells[0] == "Metric":
+            continue
+        label = cells[0]
+        values = [number(c) for c in cells[1:8]]
+        unit = re.search(r"\((ns|μs|us|ms|s)\)", label)
+        if label.startswith("Time (wall clock)"):
+            factor = {"ns": 1, "μs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}[unit.group(1)] if unit else 1
+            current["ns_p50"] = values[2] * factor if values[2] is not None else None
+            current["ns_p99"] = values[5] * factor if values[5] is not None else None
+            current["scaled"] = label.endswith("*")
+        elif label.startswith("Malloc (total)"):
+            current["malloc_p50"] = values[2]
+        elif label.startswith("Throughput"):
+            scale = re.search(r"\((K|M|G)\)", label)
+            factor = {"K": 1e3, "M": 1e6, "G": 1e9}[scale.group(1)] if scale else 1
+            current["per_s_p50"] = values[2] * factor if values[2] is not None else None
+    if name and current:
+        rows.append((name, current))
+    lines = ["| benchmark | ns per call (p50) | ns per call (p99) | allocations per call (p50) | calls/s (p50) |",
+             "|---|--:|--:|--:|--:|"]
+    for name, row in rows:
+        lines.append(f"| {name} | {fmt(row.get('ns_p50'), 0)} | {fmt(row.get('ns_p99'), 0)} | {fmt(row.get('malloc_p50'), 0)} "
+                     f"| {fmt(row.get('per_s_p50'), 0)} |")
+    return lines, rows
+
+
 def report(args):
     state, results = args.state, args.results
     os.makedirs(results, exist_ok=True)
     meta_path = os.path.join(state, "meta.json")
     runs = load_jsonl(os.path.join(state, "runs.jsonl"))
+    discarded = load_jsonl(os.path.join(state, "runs-discarded.jsonl"))
     idle_runs = load_jsonl(os.path.join(state, "idle.jsonl"))
     if not runs and not idle_runs and os.path.exists(os.path.join(results, "latest.json")) and args.micro:
         # --micro-only: keep the last macro results, replace the micro section.
@@ -292,6 +356,7 @@ def report(args):
             previous = json.load(handle)
         meta, medians, idle, runs, idle_runs = (previous["meta"], previous["medians"], previous["idle"],
                                                 previous["runs"], previous["idle_runs"])
+        discarded = previous.get("discarded_runs", [])
     else:
         with open(meta_path) as handle:
             meta = json.load(handle)
@@ -322,14 +387,19 @@ def report(args):
         ("wrk_version", "wrk"), ("postgres_version", "PostgreSQL"),
         ("passes", "passes"), ("duration_s", "seconds per run"), ("warmup_s", "warm-up seconds before each run"),
         ("wrk_settings", "wrk settings"), ("mix", "mix scenario"), ("idle_connections", "idle connections (scenario 6)"),
+        ("disturbance", "disturbed pinned runs"),
     ):
         if key in meta:
             md.append(f"- {label}: {meta[key]}")
+    md.append(f"- runs discarded as disturbed and measured again: {len(discarded)}")
     md.append("")
     md.append("Figures are medians over the passes; `spread` is half the max–min range of req/s over the passes, "
               "relative to the median. CPU µs/req is the proxy process's utime+stime over the run divided by the "
               "requests wrk completed (nginx: its worker process). Ratios are Switchyard's figure divided by the other "
-              "proxy's: for req/s higher is better for Switchyard, for CPU/req and p99 lower is better.")
+              "proxy's: for req/s higher is better for Switchyard, for CPU/req and p99 lower is better. "
+              "`others on its CPU` (pinned only): how busy the proxy's CPU was beyond the proxy itself, i.e. "
+              "what other processes (someone's build) took; a pinned run where that exceeded the threshold was "
+              "discarded and measured again (see `discarded_runs`).")
     for mode in modes:
         md.append("")
         if mode == "pinned":
@@ -354,11 +424,11 @@ def report(args):
         md.append("")
         md.append("## Micro-benchmarks: the per-request decision path (deploy/bench/micro)")
         md.append("")
-        md.append("Per single call (the `*` columns are scaled by the benchmarks' scaling factor of 1,000 iterations).")
+        md.append("Per single call: each measured iteration makes 1,000 calls and the tool divides by that "
+                  "(integer results, so fewer than 0.5 allocations per call show as 0). Wall-clock time on whatever "
+                  "CPU the run had; the full tables are in latest.json (`micro`).")
         md.append("")
-        md.append("```")
-        md.append(micro.rstrip())
-        md.append("```")
+        md.extend(micro_summary(micro)[0])
     if meta.get("notes"):
         md.append("")
         md.append("## Notes from this run")
@@ -369,7 +439,7 @@ def report(args):
     with open(os.path.join(results, "latest.md"), "w") as handle:
         handle.write(text)
     with open(os.path.join(results, "latest.json"), "w") as handle:
-        json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "idle_runs": idle_runs,
+        json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "discarded_runs": discarded, "idle_runs": idle_runs,
                    "micro": micro}, handle, indent=1)
     columns = ["mode", "scenario", "target", "passes", "rps", "rps_min", "rps_max", "p50_ms", "p99_ms",
                "cpu_us_per_req", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
@@ -399,6 +469,9 @@ def main():
     rec.add_argument("--pid", type=int, required=True)
     rec.add_argument("--wrk", required=True)
     rec.add_argument("--runs", required=True)
+    rec.add_argument("--proxy-cpu", type=int, help="the CPU the proxy is pinned to")
+    rec.add_argument("--max-others", type=float, help="percent of the proxy's CPU others may take before the run counts as disturbed")
+    rec.add_argument("--discard-disturbed", action="store_true", help="a disturbed run goes to *-discarded.jsonl, exit status 3")
     rec.add_argument("fields", nargs="*")
     rep = sub.add_parser("report")
     rep.add_argument("--state", required=True)

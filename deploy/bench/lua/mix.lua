@@ -49,7 +49,8 @@ end
 
 if os.getenv("BENCH_REFRESH_PIN") == "1" then
   function response(status, headers, body)
-    local set = headers["Set-Cookie"]
+    -- wrk keeps header names as sent: nginx and HAProxy say Set-Cookie, Switchyard set-cookie.
+    local set = headers["Set-Cookie"] or headers["set-cookie"]
     if set then
       local fresh = set:match("^(switchyard_pin=[^;]*)")
       if fresh and fresh ~= cookie then
