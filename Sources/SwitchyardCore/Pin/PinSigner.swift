@@ -19,10 +19,30 @@ public enum PinStatus: Sendable, Hashable {
 
 /// Signs and verifies pin tokens: `base64url(payload).base64url(HMAC-SHA256(key, payload))`.
 public struct PinSigner: Sendable {
-    private let key: SymmetricKey
+    /// HMAC state with the key already absorbed: each sign or verify copies it
+    /// instead of re-keying (the key schedule is most of an HMAC of 18 bytes).
+    private let keyed: HMAC<SHA256>
 
     public init(key: some Collection<UInt8>) {
-        self.key = SymmetricKey(data: Array(key))
+        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: Array(key)))
+    }
+
+    private func authenticationCode(_ payload: [UInt8]) -> HMAC<SHA256>.MAC {
+        var mac = self.keyed
+        mac.update(data: payload)
+        return mac.finalize()
+    }
+
+    /// Constant-time comparison of a computed code with the bytes a client sent.
+    private static func equal(_ code: HMAC<SHA256>.MAC, _ bytes: [UInt8]) -> Bool {
+        code.withUnsafeBytes { computed in
+            guard computed.count == bytes.count else { return false }
+            var difference: UInt8 = 0
+            for index in 0..<bytes.count {
+                difference |= computed[index] ^ bytes[index]
+            }
+            return difference == 0
+        }
     }
 
     /// A random 256-bit key (used when no secret is configured; logged as a warning by the caller).
@@ -32,7 +52,7 @@ public struct PinSigner: Sendable {
 
     public func sign(_ token: PinToken) -> String {
         let payload = token.payload
-        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: self.key)
+        let mac = self.authenticationCode(payload)
         return Base64URL.encode(payload) + "." + Base64URL.encode(Array(mac))
     }
 
@@ -49,7 +69,7 @@ public struct PinSigner: Sendable {
         guard value.utf8.count <= 80, let dot = value.firstIndex(of: ".") else { return .invalid }
         guard let payload = Base64URL.decode(value[value.startIndex..<dot]),
             let mac = Base64URL.decode(value[value.index(after: dot)...]),
-            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: self.key),
+            PinSigner.equal(self.authenticationCode(payload), mac),
             let token = PinToken(payload: payload)
         else { return .invalid }
         if token.issuedAtMillis > nowMillis {
