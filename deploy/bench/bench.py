@@ -405,7 +405,7 @@ def report(args):
         if mode == "pinned":
             md.append("## Pinned: proxy on CPU 0 (Switchyard runs one event loop), wrk + app servers on CPU 1")
         else:
-            md.append(f"## Unpinned ({mode}): nothing pinned; Switchyard runs one event loop per CPU, nginx one worker, HAProxy one thread")
+            md.append("## Unpinned: nothing pinned; Switchyard runs one event loop per CPU, nginx one worker, HAProxy one thread")
         md.append("")
         md.extend(render_table(medians, mode))
         busy = [e for e in medians if e["mode"] == mode]
@@ -428,6 +428,11 @@ def report(args):
                   "(integer results, so fewer than 0.5 allocations per call show as 0). Wall-clock time on whatever "
                   "CPU the run had; the full tables are in latest.json (`micro`).")
         md.append("")
+        source = os.path.join(os.path.dirname(args.micro), "micro-source.txt")
+        if os.path.exists(source):
+            with open(source) as handle:
+                md.append(f"Compiled from {handle.read().strip()} (the macro figures above are the copied binary's).")
+                md.append("")
         md.extend(micro_summary(micro)[0])
     if meta.get("notes"):
         md.append("")

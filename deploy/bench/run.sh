@@ -168,6 +168,9 @@ micro_benchmarks() {
     warn "micro-benchmarks did not build (log: $log)"
     return 0
   fi
+  echo "the work tree at $(date -u +%Y-%m-%dT%H:%M:%SZ): HEAD $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+    "$(git -C "$repo" status --porcelain --untracked-files=no -- Sources 2>/dev/null | wc -l | tr -d ' ') file(s) under Sources/ modified" \
+    > "$state/micro-source.txt"
   local pin=""
   [ "$modes" != unpinned ] && pin="taskset -c 0"
   note "running${pin:+ on CPU 0} ..."
