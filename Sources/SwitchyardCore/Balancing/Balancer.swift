@@ -1,30 +1,30 @@
 /// The configured balancing method over one list of peers (SPEC §2 `routing.balance`).
+///
+/// Both states are stored as plain properties and mutated in place: an enum
+/// with associated values had to be copied out and back on every pick, which
+/// copied the scores array (an allocation per request).
 public struct Balancer: Sendable {
-    private enum Method: Sendable {
-        case roundRobin(SmoothWeightedRoundRobin)
-        case leastConnections(LeastConnections)
-    }
-
-    private var method: Method
+    private let balance: RoutingConfiguration.Balance
+    private var roundRobin: SmoothWeightedRoundRobin
+    private var leastConnections: LeastConnections
 
     public init(_ balance: RoutingConfiguration.Balance, weights: [Int]) {
+        self.balance = balance
         switch balance {
-        case .roundRobin: self.method = .roundRobin(SmoothWeightedRoundRobin(weights: weights))
-        case .leastConnections: self.method = .leastConnections(LeastConnections(weights: weights))
+        case .roundRobin:
+            self.roundRobin = SmoothWeightedRoundRobin(weights: weights)
+            self.leastConnections = LeastConnections(weights: [])
+        case .leastConnections:
+            self.roundRobin = SmoothWeightedRoundRobin(weights: [])
+            self.leastConnections = LeastConnections(weights: weights)
         }
     }
 
     /// Picks an eligible peer; `active` is only consulted for least connections.
     public mutating func pick(active: (Int) -> Int, isEligible: (Int) -> Bool) -> Int? {
-        switch self.method {
-        case .roundRobin(var state):
-            let picked = state.pick(isEligible: isEligible)
-            self.method = .roundRobin(state)
-            return picked
-        case .leastConnections(var state):
-            let picked = state.pick(active: active, isEligible: isEligible)
-            self.method = .leastConnections(state)
-            return picked
+        switch self.balance {
+        case .roundRobin: self.roundRobin.pick(isEligible: isEligible)
+        case .leastConnections: self.leastConnections.pick(active: active, isEligible: isEligible)
         }
     }
 }
