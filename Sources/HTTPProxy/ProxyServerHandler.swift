@@ -649,22 +649,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     // MARK: Helpers
 
     private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
-        let name = snapshot.configuration.pin.cookie
-        for cookieHeader in headers["cookie"] {
-            for pair in cookieHeader.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard trimmed.hasPrefix(name), let equals = trimmed.firstIndex(of: "="),
-                    trimmed[trimmed.startIndex..<equals] == name[...]
-                else { continue }
-                var value = trimmed[trimmed.index(after: equals)...]
-                while value.last == " " { value = value.dropLast() }
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
-                    value = value.dropFirst().dropLast()
-                }
-                return snapshot.signer.verify(value, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
-            }
-        }
-        return .none
+        CookieHeader.pinStatus(
+            headers["cookie"], name: snapshot.configuration.pin.cookie, signer: snapshot.signer,
+            nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
     }
 
     /// Sets the `X-Forwarded-*` and `X-Real-IP` headers; returns the real client address.
