@@ -139,6 +139,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
+        .testTarget(name: "SwitchyardLoggingTests", dependencies: ["SwitchyardLogging"]),
         .testTarget(name: "SwitchyardTestSupportTests", dependencies: ["SwitchyardTestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["SwitchyardTestSupport"]),
         .testTarget(name: "PostgresFixtureTests", dependencies: ["SwitchyardTestSupport", "SwitchyardCore"]),

@@ -19,20 +19,37 @@ public struct DecisionRecord: Sendable {
     public var pinSet: Bool
 
     public func logLine(format: LogLine.Format) -> String {
+        String(decoding: self.logBytes(format: format), as: UTF8.self)
+    }
+
+    /// The line as UTF-8 bytes (what the request path writes: no String is built).
+    public func logBytes(format: LogLine.Format) -> [UInt8] {
         var line = LogLine(format: format)
-        line.string("ts", WallClock.iso8601(millis: self.timestampMillis))
-        line.string("level", "info")
-        line.string("msg", "route")
+        line.timestamp("ts", millis: self.timestampMillis)
+        line.plain("level", "info")
+        line.plain("msg", "route")
         line.string("method", self.method)
         line.string("path", self.path)
         line.string("client", self.client)
         line.string("route", self.route.rawValue)
-        line.string("reason", self.reason.description)
+        switch self.reason {
+        case .write: line.plain("reason", "write")
+        case .read: line.plain("reason", "read")
+        case .pinned: line.plain("reason", "pinned")
+        case .pinCaughtUp: line.plain("reason", "pin-caught-up")
+        case .noReplica: line.plain("reason", "no-replica")
+        case .rule: line.string("reason", self.reason.description)
+        }
         if self.route == .replica {
             line.optionalString("replica", self.replica)
         }
         line.optionalString("server", self.server)
-        line.string("pin", self.pin.logValue)
+        switch self.pin {
+        case .none: line.plain("pin", "none")
+        case .valid: line.plain("pin", "valid")
+        case .expired: line.plain("pin", "expired")
+        case .invalid: line.plain("pin", "invalid")
+        }
         if self.route == .replica {
             if let lag = self.lagSeconds {
                 line.double("lag_s", lag)
@@ -44,7 +61,7 @@ public struct DecisionRecord: Sendable {
         line.int("attempts", self.attempts)
         line.double("duration_ms", self.durationSeconds * 1000, decimals: 3)
         line.bool("pin_set", self.pinSet)
-        return line.finished()
+        return line.takeBytes()
     }
 
     /// The `X-Switchyard-Decision` header value.

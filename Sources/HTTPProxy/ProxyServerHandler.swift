@@ -706,7 +706,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let record = self.record(exchange, status: status, server: server)
         let configuration = exchange.snapshot.configuration.log
         if configuration.decisions {
-            self.runtime.decisionSink.write(line: record.logLine(format: configuration.format == .json ? .json : .logfmt))
+            self.runtime.decisionSink.write(bytes: record.logBytes(format: configuration.format == .json ? .json : .logfmt))
         }
         self.runtime.observer?.requestFinished(record)
     }

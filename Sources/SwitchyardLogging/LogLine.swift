@@ -1,5 +1,6 @@
-/// Builds one structured log line field by field, as JSON or logfmt, without
-/// going through dictionaries: the decision log is written once per request.
+/// Builds one structured log line field by field, as JSON or logfmt, straight
+/// into UTF-8 bytes: the decision log is written once per request, so the line
+/// is built without dictionaries, string interpolation or intermediate Strings.
 public struct LogLine: Sendable {
     public enum Format: Sendable {
         case json
@@ -7,24 +8,33 @@ public struct LogLine: Sendable {
     }
 
     public let format: Format
-    private var text: String
+    /// The line so far, UTF-8 (JSON: without the closing brace).
+    public private(set) var bytes: [UInt8]
     private var fieldCount = 0
 
     public init(format: Format, capacity: Int = 320) {
         self.format = format
-        self.text = ""
-        self.text.reserveCapacity(capacity)
+        self.bytes = []
+        self.bytes.reserveCapacity(capacity)
         if format == .json {
-            self.text.append("{")
+            self.bytes.append(UInt8(ascii: "{"))
         }
     }
 
     public mutating func string(_ key: String, _ value: String) {
         self.key(key)
         switch self.format {
-        case .json: LogLine.appendJSONString(value, to: &self.text)
-        case .logfmt: LogLine.appendLogfmtValue(value, to: &self.text)
+        case .json: LogLine.appendJSONString(value, to: &self.bytes)
+        case .logfmt: LogLine.appendLogfmtValue(value, to: &self.bytes)
         }
+    }
+
+    /// A value known to need no escaping in either format (ASCII letters, digits, `-_.:/`).
+    public mutating func plain(_ key: String, _ value: StaticString) {
+        self.key(key)
+        if self.format == .json { self.bytes.append(UInt8(ascii: "\"")) }
+        value.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+        if self.format == .json { self.bytes.append(UInt8(ascii: "\"")) }
     }
 
     public mutating func optionalString(_ key: String, _ value: String?) {
@@ -37,121 +47,190 @@ public struct LogLine: Sendable {
 
     public mutating func null(_ key: String) {
         self.key(key)
-        self.text.append(self.format == .json ? "null" : "")
+        if self.format == .json { self.append("null") }
     }
 
     public mutating func bool(_ key: String, _ value: Bool) {
         self.key(key)
-        self.text.append(value ? "true" : "false")
+        self.append(value ? "true" : "false")
     }
 
     public mutating func int(_ key: String, _ value: Int) {
         self.key(key)
-        self.text.append(String(value))
+        LogLine.appendInteger(value, to: &self.bytes)
     }
 
     public mutating func uint(_ key: String, _ value: UInt64) {
         self.key(key)
-        self.text.append(String(value))
+        LogLine.appendDigits(value, minimumWidth: 1, to: &self.bytes)
     }
 
     /// A number with at most `decimals` fraction digits (trailing zeros kept off).
     public mutating func double(_ key: String, _ value: Double, decimals: Int = 3) {
         self.key(key)
-        LogLine.appendDecimal(value, decimals: decimals, to: &self.text)
+        LogLine.appendDecimal(value, decimals: decimals, to: &self.bytes)
+    }
+
+    /// An ISO 8601 UTC timestamp with milliseconds, `2026-11-24T12:00:00.123Z`, as a string value.
+    public mutating func timestamp(_ key: String, millis: UInt64) {
+        self.key(key)
+        if self.format == .json { self.bytes.append(UInt8(ascii: "\"")) }
+        WallClock.appendISO8601(millis: millis, to: &self.bytes)
+        if self.format == .json { self.bytes.append(UInt8(ascii: "\"")) }
     }
 
     /// A value already encoded for this format (e.g. a nested JSON object).
     public mutating func raw(_ key: String, _ encoded: String) {
         self.key(key)
-        self.text.append(encoded)
+        self.bytes.append(contentsOf: encoded.utf8)
+    }
+
+    /// The finished line's bytes (no trailing newline).
+    public func finishedBytes() -> [UInt8] {
+        guard self.format == .json else { return self.bytes }
+        var bytes = self.bytes
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    /// Closes the line in place (JSON: the closing brace) and hands the bytes over.
+    public consuming func takeBytes() -> [UInt8] {
+        if self.format == .json {
+            self.bytes.append(UInt8(ascii: "}"))
+        }
+        return self.bytes
     }
 
     public func finished() -> String {
-        self.format == .json ? self.text + "}" : self.text
+        String(decoding: self.finishedBytes(), as: UTF8.self)
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
     }
 
     private mutating func key(_ key: String) {
         if self.fieldCount > 0 {
-            self.text.append(self.format == .json ? "," : " ")
+            self.bytes.append(self.format == .json ? UInt8(ascii: ",") : UInt8(ascii: " "))
         }
         self.fieldCount += 1
         switch self.format {
         case .json:
-            LogLine.appendJSONString(key, to: &self.text)
-            self.text.append(":")
+            LogLine.appendJSONString(key, to: &self.bytes)
+            self.bytes.append(UInt8(ascii: ":"))
         case .logfmt:
-            self.text.append(key)
-            self.text.append("=")
+            self.bytes.append(contentsOf: key.utf8)
+            self.bytes.append(UInt8(ascii: "="))
         }
     }
 
-    public static func appendDecimal(_ value: Double, decimals: Int, to text: inout String) {
+    /// Decimal digits of `value`, zero-padded to `minimumWidth`.
+    public static func appendDigits(_ value: UInt64, minimumWidth: Int, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0 && count < 20
+            while count < minimumWidth && count < 20 {
+                buffer[count] = UInt8(ascii: "0")
+                count += 1
+            }
+            var index = count
+            while index > 0 {
+                index -= 1
+                bytes.append(buffer[index])
+            }
+        }
+    }
+
+    public static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+        }
+        LogLine.appendDigits(value.magnitude.toUInt64, minimumWidth: 1, to: &bytes)
+    }
+
+    public static func appendDecimal(_ value: Double, decimals: Int, to bytes: inout [UInt8]) {
         guard value.isFinite else {
-            text.append("0")
+            bytes.append(UInt8(ascii: "0"))
             return
         }
-        var scale = 1.0
+        let decimals = min(max(decimals, 0), 9)
+        var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
+        let scaled = (abs(value) * Double(scale)).rounded()
         guard scaled < 9.0e15 else {
-            text.append(String(value))
+            bytes.append(contentsOf: String(value).utf8)
             return
         }
-        let units = Int64(scaled)
-        let whole = units / Int64(scale)
-        var fraction = units % Int64(scale)
-        if value < 0 && units != 0 { text.append("-") }
-        text.append(String(whole))
+        let units = UInt64(scaled)
+        let whole = units / scale
+        var fraction = units % scale
+        if value < 0 && units != 0 { bytes.append(UInt8(ascii: "-")) }
+        LogLine.appendDigits(whole, minimumWidth: 1, to: &bytes)
         if fraction != 0 {
             var digits = decimals
             while fraction % 10 == 0 {
                 fraction /= 10
                 digits -= 1
             }
-            let fractionText = String(fraction)
-            text.append(".")
-            for _ in 0..<(digits - fractionText.count) { text.append("0") }
-            text.append(fractionText)
+            bytes.append(UInt8(ascii: "."))
+            LogLine.appendDigits(fraction, minimumWidth: digits, to: &bytes)
         }
     }
 
-    public static func appendJSONString(_ value: String, to text: inout String) {
-        text.append("\"")
-        var needsEscaping = false
-        for byte in value.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            needsEscaping = true
-            break
-        }
-        if !needsEscaping {
-            text.append(value)
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": text.append("\\\"")
-                case "\\": text.append("\\\\")
-                case "\n": text.append("\\n")
-                case "\r": text.append("\\r")
-                case "\t": text.append("\\t")
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    text.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                default:
-                    text.unicodeScalars.append(scalar)
-                }
+    public static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "u"))
+                bytes.append(UInt8(ascii: "0"))
+                bytes.append(UInt8(ascii: "0"))
+                bytes.append(hex(byte >> 4))
+                bytes.append(hex(byte & 0x0F))
+            default:
+                bytes.append(byte)
             }
         }
-        text.append("\"")
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    public static func appendLogfmtValue(_ value: String, to text: inout String) {
+    public static func appendLogfmtValue(_ value: String, to bytes: inout [UInt8]) {
         let needsQuotes =
             value.isEmpty
             || value.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\\") }
         if needsQuotes {
-            LogLine.appendJSONString(value, to: &text)
+            LogLine.appendJSONString(value, to: &bytes)
         } else {
-            text.append(value)
+            bytes.append(contentsOf: value.utf8)
         }
     }
+}
+
+extension UInt {
+    fileprivate var toUInt64: UInt64 { UInt64(self) }
 }

@@ -8,6 +8,14 @@ import Synchronization
 /// Something that takes whole log lines.
 public protocol LogLineSink: Sendable {
     func write(line: String)
+    /// One line as UTF-8 bytes, without the newline (the request path's form: no String is built).
+    func write(bytes: [UInt8])
+}
+
+extension LogLineSink {
+    public func write(bytes: [UInt8]) {
+        self.write(line: String(decoding: bytes, as: UTF8.self))
+    }
 }
 
 /// Where log lines go in production: a buffer drained by one writer thread, so an event
@@ -57,8 +65,9 @@ public final class StandardOutputSink: LogLineSink {
             { argument in
                 guard let argument else { return nil }
                 let sink = Unmanaged<SinkBox>.fromOpaque(argument).takeRetainedValue().sink
+                var spare: [UInt8] = []
                 while true {
-                    sink.drainOnce()
+                    sink.drainOnce(spare: &spare)
                 }
             }, box.toOpaque())
         pthread_attr_destroy(&attributes)
@@ -67,17 +76,23 @@ public final class StandardOutputSink: LogLineSink {
     /// Appends one line (a newline is added).
     public func write(line: String) {
         var line = line
-        let wake: Bool = line.withUTF8 { bytes in
-            self.state.withLock { state in
-                if state.pending.count + bytes.count > self.maximumPendingBytes {
-                    state.dropped += 1
-                    return false
-                }
-                let before = state.pending.count
-                state.pending.append(contentsOf: bytes)
-                state.pending.append(UInt8(ascii: "\n"))
-                return before < self.batchBytes && state.pending.count >= self.batchBytes
+        line.withUTF8 { self.append($0) }
+    }
+
+    public func write(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { self.append($0) }
+    }
+
+    private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let wake: Bool = self.state.withLock { state in
+            if state.pending.count + bytes.count > self.maximumPendingBytes {
+                state.dropped += 1
+                return false
             }
+            let before = state.pending.count
+            state.pending.append(contentsOf: bytes)
+            state.pending.append(UInt8(ascii: "\n"))
+            return before < self.batchBytes && state.pending.count >= self.batchBytes
         }
         if wake {
             self.wakeup.signal()
@@ -99,18 +114,20 @@ public final class StandardOutputSink: LogLineSink {
         }
     }
 
-    fileprivate func drainOnce() {
+    /// Waits for lines, then writes everything pending. Two buffers take
+    /// turns (`spare` is the writer's): the loggers append to one while the
+    /// other is written, and neither is reallocated once grown.
+    fileprivate func drainOnce(spare: inout [UInt8]) {
         self.wakeup.wait(timeoutMillis: self.flushIntervalMillis)
         while true {
-            let chunk: [UInt8] = self.state.withLock { state in
-                let taken = state.pending
-                state.pending.removeAll(keepingCapacity: true)
-                state.writing = !taken.isEmpty
-                return taken
+            spare.removeAll(keepingCapacity: true)
+            self.state.withLock { state in
+                swap(&state.pending, &spare)
+                state.writing = !spare.isEmpty
             }
-            if chunk.isEmpty { return }
+            if spare.isEmpty { return }
             defer { self.state.withLock { $0.writing = false } }
-            chunk.withUnsafeBytes { raw in
+            spare.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     guard let base = raw.baseAddress else { return }

@@ -23,7 +23,7 @@ public struct StructuredLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var line = LogLine(format: self.format)
-        line.string("ts", WallClock.iso8601(millis: WallClock.nowMillis()))
+        line.timestamp("ts", millis: WallClock.nowMillis())
         line.string("level", event.level.rawValue)
         line.string("msg", event.message.description)
         var merged = self.metadata
@@ -34,7 +34,7 @@ public struct StructuredLogHandler: LogHandler {
             guard let value = merged[key] else { continue }
             StructuredLogHandler.append(value, key: key, to: &line)
         }
-        self.sink.write(line: line.finished())
+        self.sink.write(bytes: line.takeBytes())
     }
 
     private static func append(_ value: Logger.Metadata.Value, key: String, to line: inout LogLine) {

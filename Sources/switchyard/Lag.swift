@@ -115,8 +115,8 @@ enum LagPrinter {
     }
 
     static func format(_ value: Double) -> String {
-        var text = ""
-        LogLine.appendDecimal(value, decimals: 3, to: &text)
-        return text
+        var bytes: [UInt8] = []
+        LogLine.appendDecimal(value, decimals: 3, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
