@@ -1,12 +1,5 @@
 import NIOCore
 
-/// Signals from the request handler to the connection's timeout handler,
-/// sent as outbound user events.
-enum ClientConnectionEvent: Sendable {
-    case requestHeadReceived
-    case responseComplete
-}
-
 /// Sits before the HTTP decoder and enforces `clients.header_timeout` (a
 /// request head must arrive within it, counted from the connection's start
 /// or from the first byte after an idle period) and `clients.idle_timeout`
@@ -71,19 +64,18 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
         context.fireChannelRead(data)
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let event = event as? ClientConnectionEvent else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
-        switch event {
-        case .requestHeadReceived:
-            self.state = .inRequest
-        case .responseComplete:
-            self.state = .idle
-            self.since = NIODeadline.now()
-        }
-        promise?.succeed(())
+    // Called directly by the connection's ProxyServerHandler (same channel, same
+    // loop): a user event per request would box it in an existential and cast it back.
+
+    /// A request head arrived: the header timeout no longer applies.
+    func requestHeadReceived() {
+        self.state = .inRequest
+    }
+
+    /// The response was sent: the connection is idle from now.
+    func responseComplete() {
+        self.state = .idle
+        self.since = NIODeadline.now()
     }
 
     private func start(context: ChannelHandlerContext) {

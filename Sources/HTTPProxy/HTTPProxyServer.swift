@@ -62,7 +62,8 @@ public final class HTTPProxyServer: Sendable {
                         throw ChannelError.ioOnClosedChannel
                     }
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout))
+                    let timeouts = ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+                    try sync.addHandler(timeouts)
                     try sync.configureHTTPServerPipeline(
                         // No pipelining assistance: the proxy handler queues pipelined requests
                         // itself and keeps reading (holding reads costs two epoll_ctl per request).
@@ -74,7 +75,7 @@ public final class HTTPProxyServer: Sendable {
                         withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
                         withDecoderLimitConfiguration: decoderLimits
                     )
-                    try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value))
+                    try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value, timeouts: timeouts))
                     self.track(channel)
                 }
             }

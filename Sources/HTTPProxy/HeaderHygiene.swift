@@ -3,33 +3,35 @@ import SwitchyardCore
 
 /// Hop-by-hop header removal (RFC 9110 §7.6.1, SPEC §4) and the
 /// `X-Switchyard-*` namespace rule, for both directions.
+///
+/// Runs twice per request, so it compares names as ASCII bytes, ignoring case,
+/// without lower-casing copies, and leaves the headers untouched (no copy at
+/// all) when there is nothing to remove.
 enum HeaderHygiene {
-    /// Names that never cross the proxy (lower-cased).
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"]
-
     /// Removes hop-by-hop headers, the names `Connection` lists, `Proxy-*` and
     /// `X-Switchyard-*` headers.
     static func strip(_ headers: inout HTTPHeaders) {
-        var listed: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            let token = value.lowercased()
-            if !token.isEmpty {
-                listed.append(token)
-            }
-        }
-        var needsWork = !listed.isEmpty
-        if !needsWork {
-            for (name, _) in headers where self.isRemoved(name) {
-                needsWork = true
-                break
+        var needsWork = false
+        var hasConnection = false
+        for (name, _) in headers where Self.isRemoved(name) {
+            needsWork = true
+            if Self.equalsIgnoringCase(name, "connection") {
+                hasConnection = true
             }
         }
         guard needsWork else { return }
+        // Names listed in Connection that are not removed anyway (the common
+        // `keep-alive` and `close` are, so this usually stays empty).
+        var listed: [Substring] = []
+        if hasConnection {
+            for token in headers[canonicalForm: "connection"] where !token.isEmpty && !Self.isRemoved(token) {
+                listed.append(token)
+            }
+        }
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
-            if self.isRemovedLowercased(lower) || listed.contains(lower) {
+            if Self.isRemoved(name) || listed.contains(where: { Self.equalsIgnoringCase(name, $0) }) {
                 continue
             }
             result.add(name: name, value: value)
@@ -37,18 +39,59 @@ enum HeaderHygiene {
         headers = result
     }
 
-    private static func isRemoved(_ name: String) -> Bool {
+    /// Whether `name` never crosses the proxy: a hop-by-hop name, `Proxy-*` or `X-Switchyard-*`.
+    static func isRemoved(_ name: some StringProtocol) -> Bool {
         let utf8 = name.utf8
         guard let first = utf8.first else { return false }
         switch first | 0x20 {
-        case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "t"), UInt8(ascii: "u"), UInt8(ascii: "p"), UInt8(ascii: "x"):
-            return self.isRemovedLowercased(name.lowercased())
-        default:
-            return false
+        case UInt8(ascii: "c"): return Self.equalsIgnoringCase(name, "connection")
+        case UInt8(ascii: "k"): return Self.equalsIgnoringCase(name, "keep-alive")
+        case UInt8(ascii: "t"):
+            return Self.equalsIgnoringCase(name, "te") || Self.equalsIgnoringCase(name, "trailer")
+                || Self.equalsIgnoringCase(name, "transfer-encoding")
+        case UInt8(ascii: "u"): return Self.equalsIgnoringCase(name, "upgrade")
+        case UInt8(ascii: "p"): return Self.hasPrefixIgnoringCase(name, "proxy-")
+        case UInt8(ascii: "x"): return Self.hasPrefixIgnoringCase(name, "x-switchyard-")
+        default: return false
         }
     }
 
-    private static func isRemovedLowercased(_ lower: String) -> Bool {
-        self.hopByHop.contains(lower) || lower.hasPrefix("proxy-") || lower.hasPrefix("x-switchyard-")
+    /// ASCII case-insensitive equality with a lower-case `target`.
+    static func equalsIgnoringCase(_ text: some StringProtocol, _ target: StaticString) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == target.utf8CodeUnitCount else { return false }
+        return Self.matchesPrefix(utf8, target)
+    }
+
+    static func hasPrefixIgnoringCase(_ text: some StringProtocol, _ prefix: StaticString) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
+        return Self.matchesPrefix(utf8, prefix)
+    }
+
+    private static func matchesPrefix<View: Collection<UInt8>>(_ utf8: View, _ target: StaticString) -> Bool {
+        target.withUTF8Buffer { expected in
+            var index = utf8.startIndex
+            for byte in expected {
+                let actual = utf8[index]
+                // Lower-case ASCII letters only: `| 0x20` would also fold e.g. `[` into `{`.
+                let folded = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
+                if folded != byte { return false }
+                utf8.formIndex(after: &index)
+            }
+            return true
+        }
+    }
+
+    /// `Connection` lists names case-insensitively; compare two runtime names.
+    private static func equalsIgnoringCase(_ name: String, _ other: Substring) -> Bool {
+        let left = name.utf8
+        let right = other.utf8
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { a, b in
+            let foldedA = a >= UInt8(ascii: "A") && a <= UInt8(ascii: "Z") ? a | 0x20 : a
+            let foldedB = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            return foldedA == foldedB
+        }
     }
 }

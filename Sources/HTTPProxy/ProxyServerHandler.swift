@@ -19,6 +19,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     private let runtime: ProxyRuntime
     private let loop: LoopContext
+    /// The connection's timeout handler (earlier in the same pipeline).
+    private let timeouts: ClientConnectionTimeouts
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?
@@ -33,9 +35,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// Past this many queued parts, the client is not read until the queue drains.
     private static let pipelineLimit = 32
 
-    init(runtime: ProxyRuntime, loop: LoopContext) {
+    init(runtime: ProxyRuntime, loop: LoopContext, timeouts: ClientConnectionTimeouts) {
         self.runtime = runtime
         self.loop = loop
+        self.timeouts = timeouts
     }
 
     // MARK: Channel events
@@ -162,7 +165,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let snapshot = self.runtime.snapshot
         let configuration = snapshot.configuration
         let now = NIODeadline.now().uptimeNanoseconds
-        context.triggerUserOutboundEvent(ClientConnectionEvent.requestHeadReceived, promise: nil)
+        self.timeouts.requestHeadReceived()
 
         // Framing checks: every request-smuggling shape is refused and the connection closed.
         let transferEncodings = head.headers[canonicalForm: "transfer-encoding"]
@@ -549,7 +552,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// Writes the last part; closes or resumes reading as the connection state says.
     private func completeResponse(_ exchange: Exchange, end: HTTPServerResponsePart) {
         guard let context = self.context else { return }
-        context.triggerUserOutboundEvent(ClientConnectionEvent.responseComplete, promise: nil)
+        self.timeouts.responseComplete()
         let close = self.closeAfterResponse || !exchange.clientKeepAlive || self.runtime.isDraining || !exchange.requestEnded
         if close {
             if !exchange.requestEnded {

@@ -1,0 +1,50 @@
+import NIOHTTP1
+import Testing
+
+@testable import HTTPProxy
+
+@Suite("HeaderHygiene.strip on header lists")
+struct HeaderHygieneUnitTests {
+    private func stripped(_ pairs: [(String, String)]) -> [String] {
+        var headers = HTTPHeaders(pairs)
+        HeaderHygiene.strip(&headers)
+        return headers.map { "\($0.name): \($0.value)" }
+    }
+
+    @Test("hop-by-hop names, Proxy-* and X-Switchyard-* go in any case; the rest stay in order")
+    func removesHopByHop() {
+        let result = self.stripped([
+            ("Host", "a"), ("CONNECTION", "keep-alive"), ("Keep-Alive", "timeout=5"), ("te", "trailers"), ("Trailer", "x"),
+            ("Transfer-Encoding", "chunked"), ("UpGrade", "h2c"), ("Proxy-Authorization", "b"), ("proxy-connection", "c"),
+            ("X-SWITCHYARD-Pin", "force"), ("x-switchyard-lsn", "0/1"), ("X-Kept", "1"), ("Cookie", "a=b"), ("Tee", "kept"),
+            ("Proxy", "kept"), ("X-Switchyard", "kept"), ("Content-Length", "0"),
+        ])
+        #expect(result == ["Host: a", "X-Kept: 1", "Cookie: a=b", "Tee: kept", "Proxy: kept", "X-Switchyard: kept", "Content-Length: 0"])
+    }
+
+    @Test("names listed in Connection go too, case-insensitively, across several Connection headers")
+    func removesListedNames() {
+        let result = self.stripped([
+            ("Connection", "close, X-Secret"), ("x-secret", "1"), ("X-SECRET", "2"), ("connection", " Other-Hop ,"), ("other-hop", "3"),
+            ("X-Secretive", "kept"),
+        ])
+        #expect(result == ["X-Secretive: kept"])
+    }
+
+    @Test("headers with nothing to remove are left as they are")
+    func untouched() {
+        let pairs = [("Host", "a"), ("User-Agent", "wrk"), ("Content-Type", "text/plain"), ("X-Forwarded-For", "1.2.3.4")]
+        #expect(self.stripped(pairs) == pairs.map { "\($0.0): \($0.1)" })
+        #expect(self.stripped([]) == [])
+    }
+
+    @Test("case folding touches ASCII letters only")
+    func asciiFoldingOnly() {
+        #expect(HeaderHygiene.isRemoved("CONNECTION"))
+        #expect(!HeaderHygiene.isRemoved("connectio{"))
+        #expect(!HeaderHygiene.isRemoved("Connectioñ"))
+        #expect(!HeaderHygiene.isRemoved(""))
+        #expect(!HeaderHygiene.isRemoved("t"))
+        #expect(HeaderHygiene.isRemoved("pRoXy-"))
+    }
+}
