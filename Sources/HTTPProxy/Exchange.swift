@@ -23,7 +23,7 @@ final class Exchange {
     var upstreamHead: HTTPRequestHead
 
     // Attempts
-    var tried: Set<ObjectIdentifier> = []
+    var tried = TriedServers()
     var attempts = 0
     var server: UpstreamServerState?
     var replicaIndex: Int?
@@ -43,7 +43,8 @@ final class Exchange {
     var bodyBytesWritten = 0
 
     // Response
-    var responseTimer: Scheduled<Void>?
+    /// When the wait for the response head ends (uptime nanoseconds); 0 while not waiting.
+    var responseDeadline: UInt64 = 0
     var responseStarted = false
     var upstreamKeepAlive = true
     var status = 0

@@ -26,7 +26,7 @@ final class LoopContext {
         self.replicaBalancer = Balancer(balance, weights: snapshot.flatReplicaWeights)
     }
 
-    func pickPrimary(_ snapshot: ProxySnapshot, now: UInt64, excluding tried: Set<ObjectIdentifier>) -> UpstreamServerState? {
+    func pickPrimary(_ snapshot: ProxySnapshot, now: UInt64, excluding tried: TriedServers) -> UpstreamServerState? {
         self.refreshBalancers(snapshot)
         let servers = snapshot.primaryServers
         let index = self.primaryBalancer.pick(
@@ -40,7 +40,7 @@ final class LoopContext {
         _ snapshot: ProxySnapshot,
         replicas: ReplicaSet,
         now: UInt64,
-        excluding tried: Set<ObjectIdentifier>
+        excluding tried: TriedServers
     ) -> (replica: Int, server: UpstreamServerState)? {
         self.refreshBalancers(snapshot)
         let servers = snapshot.flatReplicaServers
@@ -58,8 +58,9 @@ final class LoopContext {
 
     func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
         let key = ObjectIdentifier(server)
-        while var list = self.idle[key], let connection = list.popLast() {
-            self.idle[key] = list
+        // Mutated in place through the dictionary's accessor: copying the list
+        // out and back cost a copy of every pooled connection per request.
+        while let connection = self.idle[key]?.popLast() {
             connection.idlePool = nil
             if connection.isUsable {
                 return connection
@@ -76,18 +77,16 @@ final class LoopContext {
             return
         }
         let key = ObjectIdentifier(connection.server)
-        var list = self.idle[key] ?? []
-        if list.count >= keepalive {
+        if let count = self.idle[key]?.count, count >= keepalive, let oldest = self.idle[key]?.removeFirst() {
             // Keep the most recently used ones (nginx's behaviour): drop the oldest.
-            let oldest = list.removeFirst()
+            oldest.idlePool = nil
             oldest.close()
         }
         connection.delegate = nil
         connection.idlePool = self
         connection.idleSince = NIODeadline.now()
         self.idleTimeout = idleTimeout
-        list.append(connection)
-        self.idle[key] = list
+        self.idle[key, default: []].append(connection)
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
         connection.resumeReads()

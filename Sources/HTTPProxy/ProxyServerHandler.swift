@@ -30,6 +30,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
+    /// The response-timeout check (see `armResponseTimer`) and when it fires.
+    private var responseTimer: Scheduled<Void>?
+    private var responseTimerFires: UInt64 = 0
     /// Parts of pipelined requests that arrived while a response was in flight.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     /// Past this many queued parts, the client is not read until the queue drains.
@@ -51,6 +54,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelResponseTimer()
         self.context = nil
     }
 
@@ -101,10 +105,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.cancelResponseTimer()
         if let exchange = self.exchange {
             // The client went away: abort the upstream side so nothing half-sent looks complete.
             self.exchange = nil
-            exchange.responseTimer?.cancel()
+            exchange.responseDeadline = 0
             if let connection = exchange.connection {
                 exchange.connection = nil
                 connection.abort()
@@ -256,7 +261,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.receivedBody(buffer)
         if exchange.bodyBytes > exchange.snapshot.configuration.clients.maxBodyBytes {
             // A chunked body over the limit: abort upstream so no app server sees a complete request.
-            exchange.responseTimer?.cancel()
+            exchange.responseDeadline = 0
             if let connection = exchange.connection {
                 exchange.connection = nil
                 connection.abort()
@@ -406,25 +411,53 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.resumeClientReadsIfPossible()
     }
 
+    /// Starts the wait for the response head (`upstream.response_timeout`).
+    ///
+    /// One timer per client connection, re-armed lazily: a request only moves
+    /// the exchange's deadline, and the timer, when it fires, either times the
+    /// exchange out or sleeps again until the current deadline. Scheduling and
+    /// cancelling a task per request cost more than the check.
     private func armResponseTimer(_ exchange: Exchange) {
-        exchange.responseTimer?.cancel()
-        let timeout = TimeAmount.nanoseconds(exchange.snapshot.responseTimeoutNanos)
-        // Strong captures (weak ones would give both objects side tables); every path
-        // that ends the wait cancels the timer.
-        exchange.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            guard self.exchange === exchange, !exchange.responseStarted else { return }
-            if let connection = exchange.connection {
-                exchange.connection = nil
-                connection.abort()
-            }
-            self.attemptFailed(exchange, cause: .responseTimeout)
+        let deadline = NIODeadline.now().uptimeNanoseconds &+ UInt64(max(0, exchange.snapshot.responseTimeoutNanos))
+        exchange.responseDeadline = deadline
+        if self.responseTimer == nil || self.responseTimerFires > deadline {
+            self.scheduleResponseCheck(at: deadline)
         }
+    }
+
+    private func scheduleResponseCheck(at deadline: UInt64) {
+        self.responseTimer?.cancel()
+        self.responseTimerFires = deadline
+        // A strong capture (a weak one would give the handler a side table);
+        // cancelled when the channel goes.
+        self.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) {
+            self.responseTimer = nil
+            self.checkResponseDeadline()
+        }
+    }
+
+    private func checkResponseDeadline() {
+        guard let exchange = self.exchange, exchange.responseDeadline != 0, !exchange.responseStarted else { return }
+        if NIODeadline.now().uptimeNanoseconds < exchange.responseDeadline {
+            self.scheduleResponseCheck(at: exchange.responseDeadline)
+            return
+        }
+        exchange.responseDeadline = 0
+        if let connection = exchange.connection {
+            exchange.connection = nil
+            connection.abort()
+        }
+        self.attemptFailed(exchange, cause: .responseTimeout)
+    }
+
+    private func cancelResponseTimer() {
+        self.responseTimer?.cancel()
+        self.responseTimer = nil
     }
 
     /// A failure before the response head: retry on another server or answer 502/504.
     private func attemptFailed(_ exchange: Exchange, cause: ProxyFailure.Cause) {
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = 0
         exchange.connection = nil
         let now = NIODeadline.now().uptimeNanoseconds
         if let server = exchange.server {
@@ -452,8 +485,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     // MARK: Response
 
     private func relayHead(_ responseHead: HTTPResponseHead, exchange: Exchange) {
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = 0
         exchange.responseStarted = true
         exchange.upstreamKeepAlive = responseHead.isKeepAlive
         exchange.status = Int(responseHead.status.code)
@@ -627,7 +659,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 exchange.connection = nil
                 connection.abort()
             }
-            exchange.responseTimer?.cancel()
+            exchange.responseDeadline = 0
             exchange.server?.requestFinished()
             exchange.server = nil
             if exchange.responseStarted {

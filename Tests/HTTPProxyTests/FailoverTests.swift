@@ -94,6 +94,26 @@ struct FailoverTests {
         await harness.stop()
     }
 
+    /// The response timer is armed once per client connection and re-armed
+    /// lazily: a hang after earlier answered requests on the same keep-alive
+    /// connection must still time out, and the connection keep serving.
+    @Test func aHangAfterAnsweredRequestsOnTheSameConnectionStillGives504() async throws {
+        let harness = try await ProxyHarness.start { $0.upstream.responseTimeout = .seconds(1) }
+        harness.primaries[0].setBehavior(.hang)
+        harness.primaries[1].setBehavior(.hang)
+        let raw = try await harness.raw()
+        raw.setTimeout(.seconds(20))
+        for index in 0..<3 {
+            try await raw.send("GET /fast\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await raw.readResponse().status == 200)
+        }
+        try await raw.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx")
+        #expect(try await raw.readResponse().status == 504)
+        try await raw.send("GET /after HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try await raw.readResponse().status == 200)
+        await harness.stop()
+    }
+
     @Test func aResetMidResponseTruncatesThatResponseOnly() async throws {
         let harness = try await ProxyHarness.start()
         harness.replicaA[0].setBehavior(.resetMidResponse(afterBytes: 1000))
