@@ -56,6 +56,11 @@ public final class HTTPProxyServer: Sendable {
             }
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 4)
+            // Each connection keeps its receive buffer between reads: start it at 1 KiB
+            // (nginx's client_header_buffer_size) instead of NIO's 2 KiB, growing on full
+            // reads. An idle keep-alive connection costs ~1 KiB less.
+            .childChannelOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536))
             .childChannelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let self, let loop = self.state.withLock({ $0.loops[ObjectIdentifier(channel.eventLoop)] }) else {

@@ -34,7 +34,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private var responseTimer: Scheduled<Void>?
     private var responseTimerFires: UInt64 = 0
     /// Parts of pipelined requests that arrived while a response was in flight.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// An array (a few parts at most, see `pipelineLimit`): unlike a
+    /// CircularBuffer it allocates nothing until used, which idle connections never do.
+    private var pipelined: [HTTPServerRequestPart] = []
     /// Past this many queued parts, the client is not read until the queue drains.
     private static let pipelineLimit = 32
 
