@@ -213,13 +213,15 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let path = ProxyServerHandler.pathWithoutQuery(head.uri)
         let methodText = head.method.rawValue
         let headers = head.headers
-        let decision = snapshot.router.decide(
-            method: methodText,
-            path: path[...],
-            header: { headers.first(name: $0) },
-            pin: pin,
-            replicas: self.availability(snapshot: snapshot, board: board, now: now)
-        )
+        let decision = self.withAvailability(snapshot: snapshot, board: board, now: now) { replicas in
+            snapshot.router.decide(
+                method: methodText,
+                path: path[...],
+                header: { headers.first(name: $0) },
+                pin: pin,
+                replicas: replicas
+            )
+        }
 
         // The head the app server sees.
         var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
@@ -310,15 +312,21 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Attempts
 
-    private func availability(snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64) -> [ReplicaAvailability] {
-        var result: [ReplicaAvailability] = []
-        result.reserveCapacity(snapshot.configuration.replicas.count)
-        for (index, replica) in snapshot.configuration.replicas.enumerated() {
-            let entry = board.entry(replica.name)
-            let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
-            result.append(ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+    /// Which replicas may take reads now, in a stack buffer for the length of `body`.
+    private func withAvailability<Result>(
+        snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64,
+        _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
+    ) -> Result {
+        let replicas = snapshot.configuration.replicas
+        return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: replicas.count) { buffer in
+            for (index, replica) in replicas.enumerated() {
+                let entry = board.entry(replica.name)
+                let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
+                buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+            }
+            defer { buffer.deinitialize() }
+            return body(UnsafeBufferPointer(buffer))
         }
-        return result
     }
 
     private func startAttempt(_ exchange: Exchange, now: UInt64) {

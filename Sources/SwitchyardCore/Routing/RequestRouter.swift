@@ -35,6 +35,20 @@ public struct RequestRouter: Sendable {
         pin: PinStatus,
         replicas: [ReplicaAvailability]
     ) -> RouteDecision {
+        replicas.withUnsafeBufferPointer { replicas in
+            self.decide(method: method, path: path, header: header, pin: pin, replicas: replicas)
+        }
+    }
+
+    /// The same decision over availability the caller keeps in its own
+    /// storage (the request path fills a stack buffer: no allocation).
+    public func decide(
+        method: String,
+        path: Substring,
+        header: (String) -> String?,
+        pin: PinStatus,
+        replicas: UnsafeBufferPointer<ReplicaAvailability>
+    ) -> RouteDecision {
         if let rule = self.matchingRule(method: method, path: path, header: header) {
             switch rule.route {
             case .primary:
@@ -75,7 +89,7 @@ public struct RequestRouter: Sendable {
         }
     }
 
-    private static func usable(_ replicas: [ReplicaAvailability], minimumLSN: LSN?) -> ReplicaSet {
+    private static func usable(_ replicas: UnsafeBufferPointer<ReplicaAvailability>, minimumLSN: LSN?) -> ReplicaSet {
         var set = ReplicaSet()
         for (index, replica) in replicas.enumerated() where replica.usable {
             if let minimumLSN {
