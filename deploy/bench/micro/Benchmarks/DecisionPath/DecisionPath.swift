@@ -8,8 +8,9 @@
 // The topology matches deploy/bench/switchyard.yaml: two primary servers, one
 // replica (`replica-a`) with two servers, no rules, `pin.mode: ttl`, ttl 10 s.
 // Benchmarks whose name starts with "handler:" copy a few lines of private
-// ProxyServerHandler code (cookie parsing, the availability list, the path
-// split); keep them in step with Sources/HTTPProxy/ProxyServerHandler.swift.
+// ProxyServerHandler code (the availability list, the path split); keep them
+// in step with Sources/HTTPProxy/ProxyServerHandler.swift. The cookie scan is
+// SwitchyardCore's CookieHeader, called as the handler calls it.
 
 import Benchmark
 import HTTPProxy
@@ -68,43 +69,39 @@ private func pathWithoutQuery(_ uri: String) -> String {
     return uri
 }
 
-/// A copy of ProxyServerHandler.pinStatus (private there).
+/// What ProxyServerHandler.pinStatus does (private there): the real CookieHeader scan and verify.
 @inline(never)
 private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
-    let name = snapshot.configuration.pin.cookie
-    for cookieHeader in headers["cookie"] {
-        for pair in cookieHeader.split(separator: ";") {
-            let trimmed = pair.drop { $0 == " " }
-            guard trimmed.hasPrefix(name), let equals = trimmed.firstIndex(of: "="),
-                trimmed[trimmed.startIndex..<equals] == name[...]
-            else { continue }
-            var value = trimmed[trimmed.index(after: equals)...]
-            while value.last == " " { value = value.dropLast() }
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
-                value = value.dropFirst().dropLast()
-            }
-            return snapshot.signer.verify(value, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
-        }
-    }
-    return .none
+    CookieHeader.pinStatus(
+        headers["cookie"], name: snapshot.configuration.pin.cookie, signer: snapshot.signer,
+        nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
 }
 
-/// A copy of ProxyServerHandler.availability (private there).
+/// A copy of ProxyServerHandler.withAvailability (private there): the list in a stack buffer.
 @inline(never)
-private func availability(snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64) -> [ReplicaAvailability] {
-    var result: [ReplicaAvailability] = []
-    result.reserveCapacity(snapshot.configuration.replicas.count)
-    for (index, replica) in snapshot.configuration.replicas.enumerated() {
-        let entry = board.entry(replica.name)
-        let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
-        result.append(ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+private func withAvailability<Result>(
+    snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64,
+    _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
+) -> Result {
+    let replicas = snapshot.configuration.replicas
+    return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: replicas.count) { buffer in
+        for (index, replica) in replicas.enumerated() {
+            let entry = board.entry(replica.name)
+            let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
+            buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
+        }
+        defer { buffer.deinitialize() }
+        return body(UnsafeBufferPointer(buffer))
     }
-    return result
 }
+
+/// The servers a request was already sent to (HTTPProxy's TriedServers keeps
+/// the first inline like this; it is internal there).
+private typealias Tried = ObjectIdentifier?
 
 /// LoopContext.pickReplica's balancer call (the class is internal there).
 @inline(never)
-private func pickReplica(_ balancer: inout Balancer, snapshot: ProxySnapshot, replicas: ReplicaSet, now: UInt64, tried: Set<ObjectIdentifier>)
+private func pickReplica(_ balancer: inout Balancer, snapshot: ProxySnapshot, replicas: ReplicaSet, now: UInt64, tried: Tried)
     -> Int?
 {
     let servers = snapshot.flatReplicaServers
@@ -112,18 +109,18 @@ private func pickReplica(_ balancer: inout Balancer, snapshot: ProxySnapshot, re
         active: { servers[$0].server.active },
         isEligible: {
             replicas.contains(servers[$0].replica) && servers[$0].server.isUp(now: now)
-                && !tried.contains(ObjectIdentifier(servers[$0].server))
+                && tried != ObjectIdentifier(servers[$0].server)
         }
     )
 }
 
 /// LoopContext.pickPrimary's balancer call.
 @inline(never)
-private func pickPrimary(_ balancer: inout Balancer, snapshot: ProxySnapshot, now: UInt64, tried: Set<ObjectIdentifier>) -> Int? {
+private func pickPrimary(_ balancer: inout Balancer, snapshot: ProxySnapshot, now: UInt64, tried: Tried) -> Int? {
     let servers = snapshot.primaryServers
     return balancer.pick(
         active: { servers[$0].active },
-        isEligible: { servers[$0].isUp(now: now) && !tried.contains(ObjectIdentifier(servers[$0])) }
+        isEligible: { servers[$0].isUp(now: now) && tried != ObjectIdentifier(servers[$0]) }
     )
 }
 
@@ -265,7 +262,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("balancer: round robin, 2 replica servers") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
         let set = ReplicaSet(bits: 1)
-        let tried = Set<ObjectIdentifier>()
+        let tried: Tried = nil
         let at = nioNow()
         for _ in benchmark.scaledIterations {
             blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
@@ -274,7 +271,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("balancer: least connections, 2 primary servers") { benchmark in
         var balancer = Balancer(.leastConnections, weights: snapshot.primaryWeights)
-        let tried = Set<ObjectIdentifier>()
+        let tried: Tried = nil
         let at = nioNow()
         for _ in benchmark.scaledIterations {
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
@@ -294,7 +291,7 @@ let benchmarks: @Sendable () -> Void = {
         let board = runtime.replicaBoard
         let at = nioNow()
         for _ in benchmark.scaledIterations {
-            blackHole(availability(snapshot: snapshot, board: board, now: at))
+            blackHole(withAvailability(snapshot: snapshot, board: board, now: at) { $0.count })
         }
     }
 
@@ -302,16 +299,17 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("path: GET, no cookie -> replica") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
-        let tried = Set<ObjectIdentifier>()
+        let tried: Tried = nil
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let pin = pinStatus(plainHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
-            let decision = snapshot.router.decide(
-                method: "GET", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin,
-                replicas: availability(snapshot: snapshot, board: board, now: at))
+            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+                snapshot.router.decide(
+                    method: "GET", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
+            }
             if case .replicas(let set) = decision.target {
                 blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
             }
@@ -320,16 +318,17 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("path: GET, valid pin -> primary") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
-        let tried = Set<ObjectIdentifier>()
+        let tried: Tried = nil
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let pin = pinStatus(pinnedHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
-            let decision = snapshot.router.decide(
-                method: "GET", path: path[...], header: { pinnedHeaders.first(name: $0) }, pin: pin,
-                replicas: availability(snapshot: snapshot, board: board, now: at))
+            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+                snapshot.router.decide(
+                    method: "GET", path: path[...], header: { pinnedHeaders.first(name: $0) }, pin: pin, replicas: replicas)
+            }
             if case .primary = decision.target {
                 blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             }
@@ -338,16 +337,17 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("path: POST -> primary + sign pin") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
-        let tried = Set<ObjectIdentifier>()
+        let tried: Tried = nil
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let pin = pinStatus(plainHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items")
-            let decision = snapshot.router.decide(
-                method: "POST", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin,
-                replicas: availability(snapshot: snapshot, board: board, now: at))
+            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+                snapshot.router.decide(
+                    method: "POST", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
+            }
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
                 let cookie = snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(PinToken(issuedAtMillis: WallClock.nowMillis()))
