@@ -9,17 +9,22 @@ import SwitchyardCore
 /// all) when there is nothing to remove.
 enum HeaderHygiene {
     /// Removes hop-by-hop headers, the names `Connection` lists, `Proxy-*` and
-    /// `X-Switchyard-*` headers.
-    static func strip(_ headers: inout HTTPHeaders) {
+    /// `X-Switchyard-*` headers. Returns whether an `X-Switchyard-*` header was
+    /// among them (so the caller looks for the app's pin instructions only then).
+    @discardableResult
+    static func strip(_ headers: inout HTTPHeaders) -> Bool {
         var needsWork = false
         var hasConnection = false
+        var hasSwitchyard = false
         for (name, _) in headers where Self.isRemoved(name) {
             needsWork = true
             if Self.equalsIgnoringCase(name, "connection") {
                 hasConnection = true
+            } else if Self.hasPrefixIgnoringCase(name, "x-switchyard-") {
+                hasSwitchyard = true
             }
         }
-        guard needsWork else { return }
+        guard needsWork else { return false }
         // Names listed in Connection that are not removed anyway (the common
         // `keep-alive` and `close` are, so this usually stays empty).
         var listed: [Substring] = []
@@ -28,15 +33,16 @@ enum HeaderHygiene {
                 listed.append(token)
             }
         }
-        var result = HTTPHeaders()
-        result.reserveCapacity(headers.count)
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count)
         for (name, value) in headers {
-            if Self.isRemoved(name) || listed.contains(where: { Self.equalsIgnoringCase(name, $0) }) {
+            if Self.isRemoved(name) || (!listed.isEmpty && listed.contains(where: { Self.equalsIgnoringCase(name, $0) })) {
                 continue
             }
-            result.add(name: name, value: value)
+            kept.append((name, value))
         }
-        headers = result
+        headers = HTTPHeaders(kept)
+        return hasSwitchyard
     }
 
     /// Whether `name` never crosses the proxy: a hop-by-hop name, `Proxy-*` or `X-Switchyard-*`.

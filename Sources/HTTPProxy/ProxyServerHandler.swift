@@ -501,9 +501,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.status = Int(responseHead.status.code)
 
         var head = HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: responseHead.headers)
-        let appPin = responseHead.headers.first(name: "x-switchyard-pin")?.lowercased()
-        let appLSN = responseHead.headers.first(name: "x-switchyard-lsn").flatMap { LSN(parsing: $0.trimmingASCIISpaces()) }
-        HeaderHygiene.strip(&head.headers)
+        var appPin: String? = nil
+        var appLSN: LSN? = nil
+        if HeaderHygiene.strip(&head.headers) {
+            // The app spoke to us in X-Switchyard-* headers (stripped from the client's copy).
+            appPin = responseHead.headers.first(name: "x-switchyard-pin")?.lowercased()
+            appLSN = responseHead.headers.first(name: "x-switchyard-lsn").flatMap { LSN(parsing: $0.trimmingASCIISpaces()) }
+        }
         let wantsPin = (exchange.decision.setsPin && appPin != "none") || appPin == "force"
         if wantsPin {
             if exchange.snapshot.configuration.pin.mode == .lsn, appLSN == nil, let source = self.runtime.positionSource {

@@ -38,6 +38,17 @@ struct HeaderHygieneUnitTests {
         #expect(self.stripped([]) == [])
     }
 
+    @Test("strip says whether the app sent X-Switchyard-* headers")
+    func reportsSwitchyardHeaders() {
+        var plain = HTTPHeaders([("Connection", "keep-alive"), ("Content-Length", "3")])
+        #expect(!HeaderHygiene.strip(&plain))
+        var clean = HTTPHeaders([("Content-Length", "3")])
+        #expect(!HeaderHygiene.strip(&clean))
+        var pinned = HTTPHeaders([("Connection", "keep-alive"), ("X-Switchyard-Pin", "force"), ("Content-Length", "3")])
+        #expect(HeaderHygiene.strip(&pinned))
+        #expect(pinned.map(\.name) == ["Content-Length"])
+    }
+
     @Test("case folding touches ASCII letters only")
     func asciiFoldingOnly() {
         #expect(HeaderHygiene.isRemoved("CONNECTION"))
