@@ -175,8 +175,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.timeouts.requestHeadReceived()
 
         // Framing checks: every request-smuggling shape is refused and the connection closed.
-        let transferEncodings = head.headers[canonicalForm: "transfer-encoding"]
-        let contentLengths = head.headers["content-length"]
+        let scan = RequestHeadScan(head.headers)
+        let transferEncodings = scan.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
+        let contentLengths = scan.hasContentLength ? head.headers["content-length"] : []
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty || transferEncodings.count != 1 || transferEncodings[0].lowercased() != "chunked" {
                 self.respondLocally(.badRequest, body: "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n")
@@ -197,7 +198,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n")
             return
         }
-        if head.version.minor == 1 && head.headers["host"].count != 1 {
+        if head.version.minor == 1 && scan.hostCount != 1 {
             self.respondLocally(.badRequest, body: "400 Bad Request: exactly one Host header is required\n")
             return
         }
@@ -208,7 +209,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let hasBody = !transferEncodings.isEmpty || (declaredLength ?? 0) > 0
 
         // Pin and routing decision.
-        let pin = self.pinStatus(head.headers, snapshot: snapshot)
+        let pin = scan.hasCookie ? self.pinStatus(head.headers, snapshot: snapshot) : .none
         let board = self.runtime.replicaBoard
         let path = ProxyServerHandler.pathWithoutQuery(head.uri)
         let methodText = head.method.rawValue
@@ -225,12 +226,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
         // The head the app server sees.
         var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
-        let expectsContinue = head.headers.first(name: "expect")?.lowercased() == "100-continue"
+        let expectsContinue = scan.hasExpect && head.headers.first(name: "expect")?.lowercased() == "100-continue"
         HeaderHygiene.strip(&upstreamHead.headers)
         if expectsContinue {
             upstreamHead.headers.remove(name: "expect")
         }
-        let realClient = self.setForwardedHeaders(&upstreamHead.headers, incoming: head.headers, trusted: configuration.clients.trustedProxies)
+        let realClient = self.setForwardedHeaders(
+            &upstreamHead.headers, incoming: head.headers, scan: scan, trusted: configuration.clients.trustedProxies)
         if !transferEncodings.isEmpty {
             upstreamHead.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
         }
@@ -704,15 +706,25 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     /// Sets the `X-Forwarded-*` and `X-Real-IP` headers; returns the real client address.
-    private func setForwardedHeaders(_ headers: inout HTTPHeaders, incoming: HTTPHeaders, trusted: [CIDR]) -> String {
+    private func setForwardedHeaders(_ headers: inout HTTPHeaders, incoming: HTTPHeaders, scan: RequestHeadScan, trusted: [CIDR]) -> String {
         let forwarded = ForwardedHeaders.compute(
             peer: self.clientAddress,
-            incomingForwardedFor: incoming["x-forwarded-for"],
-            incomingProto: incoming.first(name: "x-forwarded-proto"),
-            incomingHost: incoming.first(name: "x-forwarded-host"),
-            host: incoming.first(name: "host"),
+            incomingForwardedFor: scan.hasForwarded ? incoming["x-forwarded-for"] : [],
+            incomingProto: scan.hasForwarded ? incoming.first(name: "x-forwarded-proto") : nil,
+            incomingHost: scan.hasForwarded ? incoming.first(name: "x-forwarded-host") : nil,
+            host: scan.host,
             trustedProxies: trusted
         )
+        guard scan.hasForwarded else {
+            // None of these names is in the request: add them, no search for old values.
+            headers.add(name: "x-forwarded-for", value: forwarded.forwardedFor)
+            headers.add(name: "x-forwarded-proto", value: forwarded.forwardedProto)
+            if let host = forwarded.forwardedHost {
+                headers.add(name: "x-forwarded-host", value: host)
+            }
+            headers.add(name: "x-real-ip", value: forwarded.realIP)
+            return forwarded.realIP
+        }
         headers.replaceOrAdd(name: "x-forwarded-for", value: forwarded.forwardedFor)
         headers.replaceOrAdd(name: "x-forwarded-proto", value: forwarded.forwardedProto)
         if let host = forwarded.forwardedHost {

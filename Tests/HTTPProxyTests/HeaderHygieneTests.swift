@@ -23,6 +23,17 @@ struct HeaderHygieneTests {
         await harness.stop()
     }
 
+    @Test func forwardedHeadersAreAddedWhenTheClientSentNone() async throws {
+        let harness = try await ProxyHarness.start()
+        let response = try await harness.client().get("/h")
+        let echo = try response.echo()
+        #expect(echo.headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(echo.headers["x-forwarded-proto"] == "http")
+        #expect(echo.headers["x-forwarded-host"] == "app.test")
+        #expect(echo.headers["x-real-ip"] == "127.0.0.1")
+        await harness.stop()
+    }
+
     @Test func forwardedHeadersFromAnUntrustedPeerAreReplaced() async throws {
         let harness = try await ProxyHarness.start()
         let response = try await harness.client().get(

@@ -1,0 +1,49 @@
+import NIOHTTP1
+
+/// One pass over a request's headers noting what the request path needs to
+/// know, so it looks a header up (and allocates its values) only when the
+/// request has it: most requests carry no Transfer-Encoding, Cookie, Expect or
+/// X-Forwarded-* header.
+struct RequestHeadScan {
+    var hasTransferEncoding = false
+    var hasContentLength = false
+    var hostCount = 0
+    /// The first `Host` value.
+    var host: String?
+    var hasCookie = false
+    var hasExpect = false
+    /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
+    var hasForwarded = false
+
+    init(_ headers: HTTPHeaders) {
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 4:
+                if HeaderHygiene.equalsIgnoringCase(name, "host") {
+                    self.hostCount += 1
+                    if self.host == nil { self.host = value }
+                }
+            case 6:
+                if HeaderHygiene.equalsIgnoringCase(name, "cookie") {
+                    self.hasCookie = true
+                } else if HeaderHygiene.equalsIgnoringCase(name, "expect") {
+                    self.hasExpect = true
+                }
+            case 9:
+                if HeaderHygiene.equalsIgnoringCase(name, "x-real-ip") { self.hasForwarded = true }
+            case 14:
+                if HeaderHygiene.equalsIgnoringCase(name, "content-length") { self.hasContentLength = true }
+            case 15, 16:
+                if HeaderHygiene.hasPrefixIgnoringCase(name, "x-forwarded-") { self.hasForwarded = true }
+            case 17:
+                if HeaderHygiene.equalsIgnoringCase(name, "transfer-encoding") {
+                    self.hasTransferEncoding = true
+                } else if HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-proto") {
+                    self.hasForwarded = true
+                }
+            default:
+                break
+            }
+        }
+    }
+}
