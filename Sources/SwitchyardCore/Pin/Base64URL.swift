@@ -32,10 +32,12 @@ public enum Base64URL {
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let input = Array(text.utf8)
-        guard input.count % 4 != 1 else { return nil }
+        // Straight over the text's UTF-8 view: no copy of the input.
+        let input = text.utf8
+        let count = input.count
+        guard count % 4 != 1 else { return nil }
         var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3 / 4)
+        output.reserveCapacity(count * 3 / 4)
         var accumulator: UInt32 = 0
         var bits = 0
         for byte in input {
