@@ -16,7 +16,9 @@ final class Exchange {
     let method: String
     let path: String
     let client: String
-    let decision: RouteDecision
+    /// Where the request goes; a read falls back to the primary when every
+    /// server of its replicas failed (see `ProxyServerHandler.startAttempt`).
+    var decision: RouteDecision
     let pin: PinStatus
     let isIdempotent: Bool
     let clientKeepAlive: Bool

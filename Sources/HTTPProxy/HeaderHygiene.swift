@@ -29,8 +29,10 @@ enum HeaderHygiene {
         // `keep-alive` and `close` are, so this usually stays empty).
         var listed: [Substring] = []
         if hasConnection {
-            for token in headers[canonicalForm: "connection"] where !token.isEmpty && !Self.isRemoved(token) {
-                listed.append(token)
+            for (name, value) in headers where Self.equalsIgnoringCase(name, "connection") {
+                Self.forEachListElement(value) { token in
+                    if !Self.isRemoved(token) { listed.append(token) }
+                }
             }
         }
         var kept: [(String, String)] = []
@@ -43,6 +45,36 @@ enum HeaderHygiene {
         }
         headers = HTTPHeaders(kept)
         return hasSwitchyard
+    }
+
+    /// Calls `body` with each non-empty element of a comma-separated list,
+    /// without the spaces and tabs around it. Splits on the bytes (a `String`
+    /// split would work on grapheme clusters, and a comma followed by a
+    /// combining mark is one cluster: two elements would stay one).
+    static func forEachListElement(_ value: String, _ body: (Substring) -> Void) {
+        let utf8 = value.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            var end = start
+            while end < utf8.endIndex, utf8[end] != UInt8(ascii: ",") {
+                utf8.formIndex(after: &end)
+            }
+            var first = start
+            var last = end
+            while first < last, utf8[first] == UInt8(ascii: " ") || utf8[first] == UInt8(ascii: "\t") {
+                utf8.formIndex(after: &first)
+            }
+            while last > first {
+                let before = utf8.index(before: last)
+                guard utf8[before] == UInt8(ascii: " ") || utf8[before] == UInt8(ascii: "\t") else { break }
+                last = before
+            }
+            if first < last {
+                body(Substring(utf8[first..<last]))
+            }
+            guard end < utf8.endIndex else { break }
+            start = utf8.index(after: end)
+        }
     }
 
     /// Whether `name` never crosses the proxy: a hop-by-hop name, `Proxy-*` or `X-Switchyard-*`.

@@ -30,6 +30,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
+    /// A parse error in a pipelined request, held until the requests before it are answered.
+    private var pendingParserError: HTTPParserError?
     /// The response-timeout check (see `armResponseTimer`) and when it fires.
     private var responseTimer: Scheduled<Void>?
     private var responseTimerFires: UInt64 = 0
@@ -124,6 +126,12 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let parserError = error as? HTTPParserError {
+            if !self.pipelined.isEmpty || (self.exchange?.requestEnded ?? false) {
+                // The bad bytes belong to a later, pipelined request: the ones before it
+                // (the one in flight included) are answered first (see drainPipelined).
+                self.pendingParserError = parserError
+                return
+            }
             self.rejectMalformed(parserError, context: context)
             return
         }
@@ -149,6 +157,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         while !self.pipelined.isEmpty, !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse {
             let part = self.pipelined.removeFirst()
             self.dispatch(part, context: context)
+        }
+        // Everything before a malformed pipelined request has been answered (or the
+        // request the bad bytes interrupted is now the one in flight): reject it now.
+        if let error = self.pendingParserError, self.pipelined.isEmpty, !(self.exchange?.requestEnded ?? false),
+            !self.closeAfterResponse
+        {
+            self.pendingParserError = nil
+            self.rejectMalformed(error, context: context)
         }
     }
 
@@ -176,6 +192,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
         // Framing checks: every request-smuggling shape is refused and the connection closed.
         let scan = RequestHeadScan(head.headers)
+        // SPEC §2 max_header_bytes covers the whole head. The decoder's own limit counts
+        // only names and values (so it bounds memory at a few times the limit); the
+        // request line, separators and line ends are counted here.
+        let headBytes = head.method.rawValue.utf8.count + head.uri.utf8.count + 12 + scan.headerBytes + 2
+        if headBytes > configuration.clients.maxHeaderBytes {
+            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n")
+            return
+        }
         let transferEncodings = scan.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
         let contentLengths = scan.hasContentLength ? head.headers["content-length"] : []
         if !transferEncodings.isEmpty {
@@ -344,6 +368,19 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if let choice = self.loop.pickReplica(exchange.snapshot, replicas: set, now: now, excluding: exchange.tried) {
                 picked = choice.server
                 exchange.replicaIndex = choice.replica
+            } else if exchange.attempts > 0, exchange.snapshot.configuration.routing.onNoReplica == .primary {
+                // Every server of the chosen replicas failed on this request: those
+                // replicas now count as not in rotation (SPEC §3 step 4), so the read
+                // falls back to the primary, within the same retry budget.
+                let reason: RouteReason
+                switch exchange.decision.reason {
+                case .read: reason = .noReplica
+                case .pinCaughtUp: reason = .pinned
+                default: reason = exchange.decision.reason  // a replica rule keeps its name (SPEC §3)
+                }
+                exchange.decision = RouteDecision(target: .primary, reason: reason)
+                exchange.replicaIndex = nil
+                picked = self.loop.pickPrimary(exchange.snapshot, now: now, excluding: exchange.tried)
             } else {
                 picked = nil
             }

@@ -14,9 +14,12 @@ struct RequestHeadScan {
     var hasExpect = false
     /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
     var hasForwarded = false
+    /// The header lines' size on the wire: each `NAME: VALUE\r\n`.
+    var headerBytes = 0
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
+            self.headerBytes += name.utf8.count + value.utf8.count + 4
             switch name.utf8.count {
             case 4:
                 if HeaderHygiene.equalsIgnoringCase(name, "host") {

@@ -23,6 +23,10 @@ struct BadInputTests {
         Case(name: "negative content length", bytes: "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", status: 400),
         Case(name: "missing Host", bytes: "GET / HTTP/1.1\r\n\r\n", status: 400),
         Case(name: "head over max_header_bytes", bytes: "GET / HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "a", count: 40_000))\r\n\r\n", status: 431),
+        // Regression (found by the reliability suite): the whole head counts, not only names and values.
+        Case(
+            name: "head of many short headers over max_header_bytes",
+            bytes: "GET / HTTP/1.1\r\nHost: t\r\n" + (0..<4_000).map { "X-\($0): v\r\n" }.joined() + "\r\n", status: 431),
         Case(name: "declared body over max_body_bytes", bytes: "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 20000000\r\n\r\n", status: 413),
     ]
 

@@ -23,6 +23,36 @@ struct FailoverTests {
         await harness.stop()
     }
 
+    /// Regression (found by the reliability suite): when every server of the
+    /// chosen replica fails on a read, that replica counts as not in rotation
+    /// (SPEC §3 step 4) and the read falls back to the primary within its
+    /// retries, instead of answering 502.
+    @Test func aReadWhoseReplicaServersAllFailFallsBackToThePrimary() async throws {
+        let harness = try await ProxyHarness.start()
+        await harness.replicaA[0].stop()
+        await harness.replicaA[1].stop()
+        let response = try await harness.client().get("/items")
+        #expect(response.status == 200)
+        #expect(harness.primaries[0].requestCount + harness.primaries[1].requestCount == 1)
+        try await eventually(timeout: .seconds(5)) { harness.decisions.lines.count == 1 }
+        let line = try #require(harness.decisionLines.first)
+        #expect(line["route"] == "primary")
+        #expect(line["reason"] == "no-replica")
+        #expect(line["attempts"] == "3")
+        await harness.stop()
+    }
+
+    /// Under `on_no_replica: fail` the read is not moved to the primary: tries run out, 502.
+    @Test func withOnNoReplicaFailTheReadDoesNotFallBack() async throws {
+        let harness = try await ProxyHarness.start { $0.routing.onNoReplica = .fail }
+        await harness.replicaA[0].stop()
+        await harness.replicaA[1].stop()
+        let response = try await harness.client().get("/items")
+        #expect(response.status == 502)
+        #expect(harness.primaries[0].requestCount + harness.primaries[1].requestCount == 0)
+        await harness.stop()
+    }
+
     @Test func aGetIsRetriedAfterTheServerDroppedItButAPostIsNot() async throws {
         let harness = try await ProxyHarness.start()
         for fake in harness.primaries + harness.replicaA {

@@ -65,6 +65,27 @@ struct HeaderHygieneTests {
 
 @Suite("Proxy: HTTP/1.1 pipelining")
 struct PipeliningTests {
+    /// Regression (found by the reliability suite): bad bytes pipelined after a
+    /// complete write belong to the next request; the write gets the app's
+    /// response with its pin, then the bad request its 400.
+    @Test func aMalformedPipelinedRequestDoesNotReplaceTheResponseBeforeIt() async throws {
+        let harness = try await ProxyHarness.start()
+        for fake in harness.primaries { fake.setBehavior(.delay(.milliseconds(200), then: .echo)) }
+        let raw = try await harness.raw()
+        try await raw.send("POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nabcd")
+        try await eventually(timeout: .seconds(10)) {
+            harness.primaries.contains { $0.requests.contains { $0.uri == "/first" && $0.isComplete } }
+        }
+        try await raw.send("GARBAGE\r\n\r\n")
+        let first = try await raw.readResponse()
+        #expect(first.status == 200)
+        #expect(first.hasHeader("set-cookie"))
+        let second = try await raw.readResponse()
+        #expect(second.status == 400)
+        #expect(await raw.isClosedByPeer(within: .seconds(5)))
+        await harness.stop()
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let harness = try await ProxyHarness.start()
         harness.replicaA[0].setBehavior(.delay(.milliseconds(100), then: .echo))

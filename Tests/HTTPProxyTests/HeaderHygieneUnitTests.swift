@@ -90,3 +90,28 @@ struct RequestHeadScanTests {
         #expect(!scan.hasCookie && !scan.hasExpect && !scan.hasContentLength && !scan.hasTransferEncoding && !scan.hasForwarded)
     }
 }
+
+@Suite("HeaderHygiene: Connection lists split on bytes")
+struct ConnectionListTests {
+    private func elements(_ value: String) -> [String] {
+        var result: [String] = []
+        HeaderHygiene.forEachListElement(value) { result.append(String($0)) }
+        return result
+    }
+
+    @Test("elements are split at every comma and trimmed of spaces and tabs")
+    func splits() {
+        #expect(self.elements("a, b ,\tc\t,, ,d") == ["a", "b", "c", "d"])
+        #expect(self.elements("") == [])
+        #expect(self.elements(" , ") == [])
+        #expect(self.elements("keep-alive") == ["keep-alive"])
+    }
+
+    @Test("a comma followed by a combining mark still separates two elements (regression: fuzz header-hygiene)")
+    func combiningMarkAfterComma() {
+        #expect(self.elements("x-a,\u{301}x-b") == ["x-a", "\u{301}x-b"])
+        var headers = HTTPHeaders([("Connection", "X-Secret,\u{301}"), ("X-Secret", "1"), ("X-Kept", "2")])
+        HeaderHygiene.strip(&headers)
+        #expect(headers.map(\.name) == ["X-Kept"])
+    }
+}
