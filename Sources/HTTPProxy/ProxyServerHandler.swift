@@ -238,7 +238,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let path = ProxyServerHandler.pathWithoutQuery(head.uri)
         let methodText = head.method.rawValue
         let headers = head.headers
-        let decision = self.withAvailability(snapshot: snapshot, board: board, now: now) { replicas in
+        let decision = snapshot.withReplicaAvailability(board: board, now: now) { replicas in
             snapshot.router.decide(
                 method: methodText,
                 path: path[...],
@@ -337,23 +337,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     // MARK: Attempts
-
-    /// Which replicas may take reads now, in a stack buffer for the length of `body`.
-    private func withAvailability<Result>(
-        snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64,
-        _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
-    ) -> Result {
-        let replicas = snapshot.configuration.replicas
-        return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: replicas.count) { buffer in
-            for (index, replica) in replicas.enumerated() {
-                let entry = board.entry(replica.name)
-                let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
-                buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
-            }
-            defer { buffer.deinitialize() }
-            return body(UnsafeBufferPointer(buffer))
-        }
-    }
 
     private func startAttempt(_ exchange: Exchange, now: UInt64) {
         let picked: UpstreamServerState?

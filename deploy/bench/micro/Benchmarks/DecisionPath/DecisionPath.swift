@@ -7,10 +7,10 @@
 //
 // The topology matches deploy/bench/switchyard.yaml: two primary servers, one
 // replica (`replica-a`) with two servers, no rules, `pin.mode: ttl`, ttl 10 s.
-// Benchmarks whose name starts with "handler:" copy a few lines of private
-// ProxyServerHandler code (the availability list, the path split); keep them
-// in step with Sources/HTTPProxy/ProxyServerHandler.swift. The cookie scan is
-// SwitchyardCore's CookieHeader, called as the handler calls it.
+// Benchmarks whose name starts with "handler:" call what ProxyServerHandler
+// calls (CookieHeader, ProxySnapshot.withReplicaAvailability) or copy a line
+// of its private code (the path split); keep them in step with
+// Sources/HTTPProxy/ProxyServerHandler.swift.
 
 import Benchmark
 import HTTPProxy
@@ -75,24 +75,6 @@ private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinSt
     CookieHeader.pinStatus(
         headers["cookie"], name: snapshot.configuration.pin.cookie, signer: snapshot.signer,
         nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
-}
-
-/// A copy of ProxyServerHandler.withAvailability (private there): the list in a stack buffer.
-@inline(never)
-private func withAvailability<Result>(
-    snapshot: ProxySnapshot, board: ReplicaStatusBoard, now: UInt64,
-    _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
-) -> Result {
-    let replicas = snapshot.configuration.replicas
-    return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: replicas.count) { buffer in
-        for (index, replica) in replicas.enumerated() {
-            let entry = board.entry(replica.name)
-            let anyUp = snapshot.replicaServers[index].contains { $0.isUp(now: now) }
-            buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
-        }
-        defer { buffer.deinitialize() }
-        return body(UnsafeBufferPointer(buffer))
-    }
 }
 
 /// The servers a request was already sent to (HTTPProxy's TriedServers keeps
@@ -291,7 +273,7 @@ let benchmarks: @Sendable () -> Void = {
         let board = runtime.replicaBoard
         let at = nioNow()
         for _ in benchmark.scaledIterations {
-            blackHole(withAvailability(snapshot: snapshot, board: board, now: at) { $0.count })
+            blackHole(snapshot.withReplicaAvailability(board: board, now: at) { $0.count })
         }
     }
 
@@ -306,7 +288,7 @@ let benchmarks: @Sendable () -> Void = {
             let pin = pinStatus(plainHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
-            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
                 snapshot.router.decide(
                     method: "GET", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
             }
@@ -325,7 +307,7 @@ let benchmarks: @Sendable () -> Void = {
             let pin = pinStatus(pinnedHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
-            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
                 snapshot.router.decide(
                     method: "GET", path: path[...], header: { pinnedHeaders.first(name: $0) }, pin: pin, replicas: replicas)
             }
@@ -344,7 +326,7 @@ let benchmarks: @Sendable () -> Void = {
             let pin = pinStatus(plainHeaders, snapshot: snapshot)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items")
-            let decision = withAvailability(snapshot: snapshot, board: board, now: at) { replicas in
+            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
                 snapshot.router.decide(
                     method: "POST", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
             }
