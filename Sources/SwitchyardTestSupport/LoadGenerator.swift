@@ -36,6 +36,12 @@ public struct LoadSample: Sendable {
     /// The response status, 0 when no response arrived.
     public var status: Int
     public var ok: Bool
+    /// No connection could be made (refused, timed out): the server never saw this request.
+    public var connectFailed: Bool
+    /// Why it failed (nil when ok).
+    public var failure: String?
+    /// The request went out on a fresh connection (not a reused keep-alive one).
+    public var freshConnection: Bool
 }
 
 /// What a load run produced. Every figure is a count or a latency measured by the clients.
@@ -255,6 +261,8 @@ public final class LoadGenerator: Sendable {
             let sent = ContinuousClock.now
             var response: TestResponse?
             var failure: String?
+            var connectFailed = false
+            var fresh = false
             var attempt = 0
             while attempt < 2 {
                 attempt += 1
@@ -270,11 +278,15 @@ public final class LoadGenerator: Sendable {
                         requestsOnConnection = 0
                     } catch {
                         failure = "connect: \(error)"
+                        connectFailed = true
+                        // Like a real client, do not hammer a port that refuses.
+                        Thread.sleep(forTimeInterval: 0.02)
                         break
                     }
                 }
                 guard let current = connection else { break }
                 let reused = requestsOnConnection > 0
+                fresh = !reused
                 do {
                     try current.send(bytes)
                     let received = try current.readResponse(forHeadRequest: request.method.uppercased() == "HEAD")
@@ -309,7 +321,8 @@ public final class LoadGenerator: Sendable {
             }
             let sample = LoadSample(
                 client: client, sequence: sequence, tag: request.tag, start: Self.seconds(sent - self.startInstant),
-                latency: latency, status: response?.status ?? 0, ok: failure == nil)
+                latency: latency, status: response?.status ?? 0, ok: failure == nil, connectFailed: connectFailed,
+                failure: failure, freshConnection: fresh)
             samples.append(sample)
             self.completedRequests.add(1, ordering: .relaxed)
             if let failure {
