@@ -117,12 +117,15 @@ public final class LoadGenerator: Sendable {
         public var keepsCookies: Bool
         /// Headers sent with every request.
         public var headers: [(String, String)]
+        /// Keep one successful sample in this many (failed ones are always kept): long soaks.
+        public var okSampleStride: Int
 
         public init(
             host: String = "127.0.0.1", port: Int, clients: Int, requestsPerClient: Int, duration: Duration,
             requestTimeout: Duration = .seconds(20), thinkTime: Duration = .zero, keepsCookies: Bool = false,
-            headers: [(String, String)] = [("Host", "load.test")]
+            headers: [(String, String)] = [("Host", "load.test")], okSampleStride: Int = 1
         ) {
+            self.okSampleStride = max(1, okSampleStride)
             self.host = host
             self.port = port
             self.clients = clients
@@ -176,7 +179,7 @@ public final class LoadGenerator: Sendable {
             let thread = Thread {
                 generator.runClient(client, validate: validate, observe: observe, makeRequest: makeRequest)
             }
-            thread.stackSize = 512 * 1024
+            thread.stackSize = 1024 * 1024
             thread.name = "switchyard-load-\(client)"
             thread.start()
         }
@@ -323,7 +326,9 @@ public final class LoadGenerator: Sendable {
                 client: client, sequence: sequence, tag: request.tag, start: Self.seconds(sent - self.startInstant),
                 latency: latency, status: response?.status ?? 0, ok: failure == nil, connectFailed: connectFailed,
                 failure: failure, freshConnection: fresh)
-            samples.append(sample)
+            if failure != nil || sequence % self.options.okSampleStride == 0 {
+                samples.append(sample)
+            }
             self.completedRequests.add(1, ordering: .relaxed)
             if let failure {
                 self.failedRequests.add(1, ordering: .relaxed)

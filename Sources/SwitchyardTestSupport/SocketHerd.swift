@@ -52,7 +52,7 @@ public final class SocketHerd: Sendable {
                 collected.withLock { $0.append(contentsOf: mine) }
                 done.add(1, ordering: .releasing)
             }
-            thread.stackSize = 256 * 1024
+            thread.stackSize = 512 * 1024
             thread.start()
         }
         while done.load(ordering: .acquiring) < workers {

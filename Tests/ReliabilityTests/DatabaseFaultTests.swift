@@ -88,9 +88,14 @@ struct DatabaseFaultTests {
     /// Pinned clients (even numbers) alternate a write and the read-back of that write; unpinned
     /// clients (odd numbers) read the list. Bounded by `duration`.
     static func load(_ stack: Stack, clients: Int, duration: Duration) -> LoadGenerator {
+        Self.load(port: stack.port, clients: clients, duration: duration)
+    }
+
+    static func load(port: Int, clients: Int, duration: Duration, okSampleStride: Int = 1) -> LoadGenerator {
         let pending = Mutex<[Int: String]>([:])
         return LoadGenerator.start(
-            LoadGenerator.Options(port: stack.port, clients: clients, requestsPerClient: 1_000_000, duration: duration, keepsCookies: true),
+            LoadGenerator.Options(
+                port: port, clients: clients, requestsPerClient: Int.max, duration: duration, keepsCookies: true, okSampleStride: okSampleStride),
             validate: { request, response in
                 switch request.tag {
                 case Self.writeTag: return response.status == 201 ? nil : "write \(response.status)"

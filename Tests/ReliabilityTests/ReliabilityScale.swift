@@ -21,7 +21,7 @@ struct ReliabilityScale: Sendable {
 
     static let short = ReliabilityScale(
         name: "short", loadClients: 100, phase: .seconds(4), slowlorisConnections: 300, idleConnections: 1_000,
-        malformedRequests: 600, sigstopFor: .seconds(5), reloads: 5, soak: .seconds(20), soakLagEvery: .seconds(8))
+        malformedRequests: 600, sigstopFor: .seconds(5), reloads: 5, soak: .seconds(20), soakLagEvery: .seconds(5))
     static let long = ReliabilityScale(
         name: "long", loadClients: 300, phase: .seconds(15), slowlorisConnections: 2_000, idleConnections: 10_000,
         malformedRequests: 10_000, sigstopFor: .seconds(30), reloads: 30, soak: .seconds(30 * 60), soakLagEvery: .seconds(60))
