@@ -62,12 +62,20 @@ struct HostileClientTests {
         let baselineRSS = stack.residentBytes
         let baselineFDs = stack.openFileDescriptors
 
-        // Idle keep-alive connections: one request each, then silence.
-        let idle = try await BlockingIO.run { SocketHerd.open(count: idleTarget, port: stack.port, timeout: .seconds(10)) }
-        idle.sendToAll(Array("GET /idle HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
-        try await eventually("every idle connection got its response", timeout: .seconds(120), pollEvery: .milliseconds(200)) {
-            idle.refresh()
-            return idle.receivedCount(startingWith: "HTTP/1.1 200") >= idle.count
+        // Idle keep-alive connections: one request each, then silence. Opened in batches of 500,
+        // each waiting for its responses, so the router's upstream connections stay few.
+        var idleHerds: [SocketHerd] = []
+        var remaining = idleTarget
+        while remaining > 0 {
+            let batch = min(500, remaining)
+            let herd = try await BlockingIO.run { SocketHerd.open(count: batch, port: stack.port, timeout: .seconds(10)) }
+            herd.sendToAll(Array("GET /idle HTTP/1.1\r\nHost: t\r\n\r\n".utf8))
+            try await eventually("idle connections got their responses", timeout: .seconds(60), pollEvery: .milliseconds(100)) {
+                herd.refresh()
+                return herd.receivedCount(startingWith: "HTTP/1.1 200") >= herd.count
+            }
+            idleHerds.append(herd)
+            remaining -= batch
         }
         // Slowloris: a head that never ends, one more header line per second.
         let slow = try await BlockingIO.run { SocketHerd.open(count: slowWanted, port: stack.port, timeout: .seconds(10)) }
@@ -85,15 +93,15 @@ struct HostileClientTests {
         let cutAfter = ReliabilityReport.seconds(ContinuousClock.now - slowStarted)
         let got408 = slow.receivedCount(startingWith: "HTTP/1.1 408")
         // The idle ones are still there (idle_timeout 120 s) and normal traffic still flows.
-        let idleOpen = idle.refresh()
+        let idleOpen = idleHerds.reduce(0) { $0 + $1.refresh() }
         let completedBefore = load.completed
         try await eventually("normal traffic still flowing", timeout: .seconds(20)) { load.completed > completedBefore + 200 }
         peakRSS = max(peakRSS, stack.residentBytes)
         peakFDs = max(peakFDs, stack.openFileDescriptors)
-        let idleCount = idle.count
+        let idleCount = idleHerds.reduce(0) { $0 + $1.count }
         let slowCount = slow.count
-        let idleFailures = idle.connectFailures + slow.connectFailures
-        idle.closeAll()
+        let idleFailures = idleHerds.reduce(0) { $0 + $1.connectFailures } + slow.connectFailures
+        for herd in idleHerds { herd.closeAll() }
         slow.closeAll()
         // Back to the baseline plus at most the idle upstream pool (8 × 3 servers × 2 loops) and slack.
         try await eventually("router descriptors back down", timeout: .seconds(30), pollEvery: .milliseconds(200)) {
