@@ -158,6 +158,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwitchyardConfigTests", dependencies: ["SwitchyardConfig", "SwitchyardCore"]),
+        // Faults, load and hostile input (issue #7); SWITCHYARD_RELIABILITY=long scales it up (deploy/reliability/run.sh).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "HTTPProxy", "LagMonitor", "SwitchyardApp", "SwitchyardConfig", "SwitchyardCore", "SwitchyardLogging",
+                "SwitchyardTestSupport", "DemoAppKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "HTTPProxyTests",
             dependencies: [

@@ -19,5 +19,6 @@ command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (Swift 6.x tool
 swift build --build-tests
 # Serially: the PostgreSQL clusters, the demo and the 256 MiB transfers load a
 # 2-core machine enough that running suites side by side stretches their deadlines
-# (all 449 tests take about 1.5 minutes this way).
+# (all 471 tests take about 5 minutes this way, 3.5 of them the short form of the
+# reliability suite; its long form is deploy/reliability/run.sh).
 swift test --no-parallel

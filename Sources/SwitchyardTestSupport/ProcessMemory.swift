@@ -34,9 +34,28 @@ public enum ProcessMemory {
         return max(0, count - 1)
     }
 
-    /// The number in kB of a `Name:   123 kB` line of /proc/self/status.
-    static func statusField(_ name: String) -> Int? {
-        guard let text = self.readSmallFile("/proc/self/status") else { return nil }
+    /// Resident set size in bytes of another process (VmRSS from /proc/PID/status), 0 when unavailable.
+    public static func residentBytes(pid: Int32) -> Int {
+        self.statusField("VmRSS:", path: "/proc/\(pid)/status").map { $0 * 1024 } ?? 0
+    }
+
+    /// Number of open file descriptors of another process (entries of /proc/PID/fd), 0 when unavailable.
+    public static func openFileDescriptorCount(pid: Int32) -> Int {
+        guard let directory = opendir("/proc/\(pid)/fd") else { return 0 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let isDotEntry = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw.first == UInt8(ascii: ".")
+            }
+            if !isDotEntry { count += 1 }
+        }
+        return count
+    }
+
+    /// The number in kB of a `Name:   123 kB` line of /proc/self/status (or `path`).
+    static func statusField(_ name: String, path: String = "/proc/self/status") -> Int? {
+        guard let text = self.readSmallFile(path) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name) {
             let digits = line.dropFirst(name.count).filter { $0.isNumber }
             return Int(digits)
