@@ -77,6 +77,19 @@ enum HeaderHygiene {
         }
     }
 
+    /// Removes request headers whose name holds an underscore, as nginx does
+    /// by default (`underscores_in_headers off`): CGI-style apps read
+    /// `X_Forwarded_For` and `X-Forwarded-For` as the same variable, so a
+    /// client could otherwise smuggle a value past the headers we set.
+    static func dropUnderscoreNames(_ headers: inout HTTPHeaders) {
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !name.utf8.contains(UInt8(ascii: "_")) {
+            kept.append((name, value))
+        }
+        headers = HTTPHeaders(kept)
+    }
+
     /// Whether `name` never crosses the proxy: a hop-by-hop name, `Proxy-*` or `X-Switchyard-*`.
     static func isRemoved(_ name: some StringProtocol) -> Bool {
         let utf8 = name.utf8

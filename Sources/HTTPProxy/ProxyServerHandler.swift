@@ -252,6 +252,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
         let expectsContinue = scan.hasExpect && head.headers.first(name: "expect")?.lowercased() == "100-continue"
         HeaderHygiene.strip(&upstreamHead.headers)
+        if scan.hasUnderscoreName {
+            HeaderHygiene.dropUnderscoreNames(&upstreamHead.headers)
+        }
         if expectsContinue {
             upstreamHead.headers.remove(name: "expect")
         }
@@ -351,9 +354,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if let choice = self.loop.pickReplica(exchange.snapshot, replicas: set, now: now, excluding: exchange.tried) {
                 picked = choice.server
                 exchange.replicaIndex = choice.replica
-            } else if exchange.attempts > 0, exchange.snapshot.configuration.routing.onNoReplica == .primary {
-                // Every server of the chosen replicas failed on this request: those
-                // replicas now count as not in rotation (SPEC §3 step 4), so the read
+            } else if exchange.snapshot.configuration.routing.onNoReplica == .primary {
+                // No server of the chosen replicas is left: every one failed on this
+                // request, or was marked down (by another loop) since the decision.
+                // Those replicas count as not in rotation (SPEC §3 step 4), so the read
                 // falls back to the primary, within the same retry budget.
                 let reason: RouteReason
                 switch exchange.decision.reason {

@@ -16,10 +16,15 @@ struct RequestHeadScan {
     var hasForwarded = false
     /// The header lines' size on the wire: each `NAME: VALUE\r\n`.
     var headerBytes = 0
+    /// A header name holds an underscore (dropped before the app, as nginx does).
+    var hasUnderscoreName = false
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
             self.headerBytes += name.utf8.count + value.utf8.count + 4
+            if name.utf8.contains(UInt8(ascii: "_")) {
+                self.hasUnderscoreName = true
+            }
             switch name.utf8.count {
             case 4:
                 if HeaderHygiene.equalsIgnoringCase(name, "host") {

@@ -34,6 +34,21 @@ struct HeaderHygieneTests {
         await harness.stop()
     }
 
+    /// Names with underscores never reach the app (nginx's default): a CGI-style
+    /// app would read `X_Forwarded_For` as `X-Forwarded-For`.
+    @Test func headerNamesWithUnderscoresAreDropped() async throws {
+        let harness = try await ProxyHarness.start()
+        let response = try await harness.client().get(
+            "/h", headers: [("X_Forwarded_For", "6.6.6.6"), ("Transfer_Encoding", "chunked"), ("X-Kept", "yes")])
+        let echo = try response.echo()
+        #expect(response.status == 200)
+        #expect(echo.headers["x_forwarded_for"] == nil)
+        #expect(echo.headers["transfer_encoding"] == nil)
+        #expect(echo.headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(echo.headers["x-kept"] == "yes")
+        await harness.stop()
+    }
+
     @Test func forwardedHeadersFromAnUntrustedPeerAreReplaced() async throws {
         let harness = try await ProxyHarness.start()
         let response = try await harness.client().get(

@@ -75,10 +75,10 @@ struct AppServerFaultTests {
             figures: ["requests": Double(summary.total), "failed_after": Double(failed.after), "failed_in_window": Double(failed.inside)])
     }
 
-    /// Bug reproducer: with every replica app server dead, a read whose tries all land on dead
-    /// replica servers (each time fail_timeout lets them be tried again) is answered 502 instead of
-    /// falling back to the primary as SPEC §3 step 4 says for a replica with no server up.
-    @Test(.disabled("bug: reads get 502 when every replica app server is dead and fail_timeout has elapsed; they should fall back to the primary (HTTPProxy ProxyServerHandler.startAttempt/attemptFailed do not re-route to the primary)"))
+    /// Regression: with every replica app server dead, a read whose tries all land on dead
+    /// replica servers (each time fail_timeout lets them be tried again) was answered 502 instead
+    /// of falling back to the primary as SPEC §3 step 4 says for a replica with no server up.
+    @Test
     func everyServerOfTheOnlyReplicaKilledMovesReadsToThePrimary() async throws {
         let stack = try await InProcessStack.start()
         let load = LoadGenerator.start(Self.loadOptions(stack, clients: self.scale.loadClients, duration: self.scale.phase * 3)) { client, n in

@@ -1,16 +1,15 @@
 import SwitchyardTestSupport
 import Testing
 
-/// Reproducers for product bugs the reliability suite found in HTTPProxy (which this branch does
-/// not change). Each is disabled with the bug's description until HTTPProxy is fixed; enable it to
-/// see the failure.
+/// Regression tests for product bugs the reliability suite found in HTTPProxy (fixed with
+/// focused tests in HTTPProxyTests too).
 @Suite("Reliability: found bugs (HTTPProxy)", .serialized)
 struct FoundBugTests {
     /// A complete POST has reached the app (it may have committed); a malformed request pipelined
     /// after it must not take its place: the client must get the app's response (with its pin)
-    /// first, then 400 or a closed connection. Today the router answers the POST itself with
-    /// "400 Bad Request: malformed request body", no pin, and drops the app's response.
-    @Test(.disabled("bug: a malformed pipelined request replaces the response of a completed write with a 400 (no pin); see the report"))
+    /// first, then 400 or a closed connection. The router used to answer the POST itself with
+    /// "400 Bad Request: malformed request body", no pin, and drop the app's response.
+    @Test
     func aMalformedPipelinedRequestDoesNotReplaceTheResponseOfACompletedWrite() async throws {
         let stack = try await InProcessStack.start()
         for server in stack.allServers { server.setBehavior(.delay(.milliseconds(300), then: .echo)) }
@@ -29,7 +28,7 @@ struct FoundBugTests {
     /// SPEC §4: a head over max_header_bytes gets 431. The decoder counts only header names and
     /// values (not the request line, ": " and CRLFs), so a head of many short headers passes at up
     /// to several times the limit: here 4 000 headers, 44 KB on the wire against a 32 KiB limit.
-    @Test(.disabled("bug: max_header_bytes counts only header names and values, so a 44 KB head of short headers passes a 32 KiB limit"))
+    @Test
     func aHeadOfManyShortHeadersOverMaxHeaderBytesGets431() async throws {
         let stack = try await InProcessStack.start()
         var head = "GET /many-headers HTTP/1.1\r\nHost: t\r\n"
