@@ -31,6 +31,23 @@ struct RuleMatchTests {
         #expect(self.matches(RuleMatch(pathPrefix: prefix), path: path) == expected)
     }
 
+    // Found by the rule-matcher fuzz target (deploy/fuzz/regressions/rule-matcher/):
+    // String.hasPrefix compares grapheme clusters, so a combining mark after the
+    // prefix's last letter made `/admin` no prefix of the path at all.
+    @Test(
+        "path_prefix compares UTF-8 bytes, not grapheme clusters (regression: fuzz rule-matcher)",
+        arguments: [
+            ("/admin", "/admin\u{301}/users", true),
+            ("/admin/", "/admin/\u{301}users", true),
+            ("/caf\u{E9}", "/cafe\u{301}", false),
+            ("/cafe\u{301}", "/caf\u{E9}", false),
+            ("/caf\u{E9}", "/caf\u{E9}/menu", true),
+        ]
+    )
+    func pathPrefixIsBytes(prefix: String, path: String, expected: Bool) {
+        #expect(self.matches(RuleMatch(pathPrefix: prefix), path: path) == expected)
+    }
+
     // MARK: - path_regex
 
     @Test(
@@ -193,6 +210,21 @@ struct RuleMatchTests {
     func headerValueExact(value: String, expected: Bool) {
         let match = RuleMatch(headers: [HeaderCondition(name: "X-Tenant", value: "beta")])
         #expect(self.matches(match, path: "/", headers: ["x-tenant": value]) == expected)
+    }
+
+    // Found by the rule-matcher fuzz target: String == is canonical equivalence,
+    // so `cafe` + U+0301 matched a condition written `café`.
+    @Test(
+        "a header value compares byte for byte, not under canonical equivalence (regression: fuzz rule-matcher)",
+        arguments: [
+            ("caf\u{E9}", "cafe\u{301}", false),
+            ("cafe\u{301}", "caf\u{E9}", false),
+            ("caf\u{E9}", "caf\u{E9}", true),
+        ]
+    )
+    func headerValueIsBytes(expected value: String, sent: String, matches: Bool) {
+        let match = RuleMatch(headers: [HeaderCondition(name: "X-Tenant", value: value)])
+        #expect(self.matches(match, path: "/", headers: ["X-Tenant": sent]) == matches)
     }
 
     @Test("a missing header does not match, not even an empty expected value")
