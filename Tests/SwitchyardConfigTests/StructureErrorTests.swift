@@ -25,6 +25,20 @@ struct StructureErrorTests {
         )
     }
 
+    // Found by the config-loader fuzz target (deploy/fuzz/regressions/config-loader/):
+    // libyaml puts an error at the end of the stream on the line after the last one
+    // when the file does not end with a line break, a line that is not in the file.
+    @Test func syntaxErrorAtTheEndOfAFileWithoutFinalLineBreakIsOnItsLastLine() {
+        #expect(
+            Fixtures.problems("listen: 127.0.0.1:8080\nprimary: [a:1")
+                == ["test.yaml:2:14: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 10)"]
+        )
+        #expect(
+            Fixtures.problems("listen: 127.0.0.1:8080\r\nprimary: {a: 1")
+                == ["test.yaml:2:15: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping at line 2, column 10)"]
+        )
+    }
+
     @Test func moreThanOneDocument() {
         #expect(
             Fixtures.problems(Fixtures.minimal + "---\nlisten: 127.0.0.1:8081\n")
