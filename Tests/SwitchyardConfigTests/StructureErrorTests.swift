@@ -142,6 +142,32 @@ struct StructureErrorTests {
         )
     }
 
+    // Found while writing the config-loader seeds (deploy/fuzz/regressions/config-loader/merge-bomb.yaml):
+    // aliases share nodes, so merge keys nested 16 deep, each merging ten aliases of
+    // the level below, asked for 10^16 merges from 1.3 KB of YAML (depth 5 already took
+    // 1.6 s, each level ten times more). The merge budget ends it with one problem.
+    @Test func mergeKeysCannotMultiplyWithoutBound() {
+        var yaml = "a0: &a0 {x: 1}\n"
+        for depth in 1...16 {
+            let aliases = Array(repeating: "*a\(depth - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(depth): &a\(depth) {<<: [\(aliases)]}\n"
+        }
+        yaml += "routing:\n  <<: [" + Array(repeating: "*a16", count: 10).joined(separator: ", ") + "]\n"
+        let problems = Fixtures.problems(Fixtures.minimal + yaml)
+        #expect(
+            problems.contains(
+                "test.yaml:27:3: '<<' in routing merges more than 10000 entries in all (aliases merged again and again?)"
+            ),
+            "\(problems)"
+        )
+    }
+
+    @Test func mergeKeysWithinTheBudgetStillMerge() {
+        var yaml = Fixtures.minimal + "routing:\n  <<: [&base {on_no_replica: fail}, "
+        yaml += Array(repeating: "*base", count: 100).joined(separator: ", ") + "]\n"
+        #expect(Fixtures.parse(yaml)?.routing.onNoReplica == .fail)
+    }
+
     @Test func missingRequiredTopLevelKeys() {
         let yaml = "log: { level: info }\n"
         #expect(
