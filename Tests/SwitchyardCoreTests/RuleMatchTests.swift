@@ -114,6 +114,30 @@ struct RuleMatchTests {
         }
     }
 
+    // Found by fuzzing rule patterns: nested bounds make glibc's regcomp copy a
+    // group once per repetition; `(a{32767}){32767}` took 4 GB and 11 s before
+    // failing. Such a pattern is refused before regcomp sees it.
+    @Test(
+        "a pattern whose bounded repetitions expand past 10,000 atoms is refused before regcomp (regression: fuzz)",
+        arguments: ["(a{32767}){32767}", "((a{100}){100}){100}", "(a{1000}){1000}", "a{10001}", "(((x+)+)+){2000}", "([a-z]{100}|b){200}"]
+    )
+    func patternTooLarge(pattern: String) {
+        #expect(PathRegex.expandedSize(of: pattern) > PathRegex.maximumExpandedSize)
+        #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
+    }
+
+    @Test(
+        "the expanded size counts atoms, alternatives and bounds",
+        arguments: [
+            ("abc", 3), ("a{3}", 3), ("(ab){2,4}", 8), ("a{2,}", 3), ("a+", 2), ("(a|bc)", 3), ("[]{}]{2}", 2),
+            ("[[:digit:]]{4}", 4), ("\\{{2}", 2), ("^/api/v[0-9]+/(users|orders)/[0-9]{1,12}$", 35), ("(a|b){5000}", 10_000),
+        ]
+    )
+    func expandedSize(pattern: String, size: Int) throws {
+        #expect(PathRegex.expandedSize(of: pattern) == size)
+        _ = try PathRegex(pattern)
+    }
+
     /// `regcomp` / `regexec` read C strings: without care, "^/admin$" matches
     /// "/admin\0/anything" and a pattern is cut at its first NUL.
     @Test("an embedded NUL is not the end of the path or of the pattern")
