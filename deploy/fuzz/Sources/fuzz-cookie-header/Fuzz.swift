@@ -1,17 +1,28 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLibFuzzer
 import SwitchyardFuzzTargets
 
-/// libFuzzer's entry point: one input through `FuzzTargets.cookieHeader`; a broken
-/// invariant aborts, so that libFuzzer keeps the input as a crash.
+/// One input through `FuzzTargets.cookieHeader`; a broken invariant aborts, so
+/// that libFuzzer keeps the input as a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
     do {
-        try FuzzTargets.cookieHeader(UnsafeRawBufferPointer(start: data, count: size))
+        try FuzzTargets.cookieHeader(bytes)
     } catch {
         print(error)
         abort()
     }
     return 0
+}
+
+/// The program's main: SwiftPM links an executable with `main` defined as
+/// `fuzz_cookie_header_main`, so libFuzzer's own main is not used; its driver is.
+@_cdecl("fuzz_cookie_header_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput)
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLibFuzzer
 @testable import HTTPProxy
 import NIOHTTP1
 import SwitchyardFuzzTargets
@@ -11,15 +12,25 @@ func stripHopByHop(_ headers: inout HTTPHeaders) {
     HeaderHygiene.strip(&headers)
 }
 
-/// libFuzzer's entry point: one input through `FuzzTargets.headerHygiene`;
-/// a broken invariant aborts, so that libFuzzer keeps the input as a crash.
+/// One input through `FuzzTargets.headerHygiene`; a broken invariant aborts, so
+/// that libFuzzer keeps the input as a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
     do {
-        try FuzzTargets.headerHygiene(UnsafeRawBufferPointer(start: data, count: size), strip: stripHopByHop)
+        try FuzzTargets.headerHygiene(bytes, strip: stripHopByHop)
     } catch {
         print(error)
         abort()
     }
     return 0
+}
+
+/// The program's main: SwiftPM links an executable with `main` defined as
+/// `fuzz_header_hygiene_main`, so libFuzzer's own main is not used; its driver is.
+@_cdecl("fuzz_header_hygiene_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput)
 }
