@@ -28,6 +28,9 @@ if ! find "$resource_dir" -name 'libclang_rt.fuzzer-*.a' 2>/dev/null | grep -q .
     exit 1
 fi
 
+# Swift's own crash backtracer would catch libFuzzer's deadly signals (and
+# wait on them); libFuzzer and ASan report crashes themselves.
+export SWIFT_BACKTRACE=enable=no
 scratch="$here/.build-fuzz"
 echo "== building the fuzz executables (release, fuzzer + address sanitizers)"
 nice -n 10 swift build --package-path "$here" --scratch-path "$scratch" -c release \

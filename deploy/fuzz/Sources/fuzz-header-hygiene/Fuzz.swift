@@ -20,7 +20,9 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     do {
         try FuzzTargets.headerHygiene(bytes, strip: stripHopByHop)
     } catch {
-        print(error)
+        // Straight to file descriptor 2: nothing buffered is lost by abort.
+        let message = Array("\(error)\n".utf8)
+        _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         abort()
     }
     return 0
