@@ -34,7 +34,7 @@ struct ConfigBuilder {
     /// A null node (`admin:` with nothing under it) is an empty mapping.
     /// Reports a node of another kind and every unknown key.
     mutating func mapping(_ node: ConfigNode, keys: [String]?) -> ConfigMapping? {
-        var result = ConfigMapping(path: node.path, mark: node.mark, entries: [])
+        var result = ConfigMapping(path: node.path, mark: node.mark)
         if node.isNull {
             return result
         }
@@ -105,9 +105,7 @@ struct ConfigBuilder {
                 merges.append(value)
                 continue
             }
-            if !result.contains(scalar.string) {
-                result.entries.append(ConfigMapping.Entry(key: scalar.string, keyMark: scalar.mark, value: value))
-            }
+            result.appendIfNew(ConfigMapping.Entry(key: scalar.string, keyMark: scalar.mark, value: value))
         }
         guard depth < 16 else { return }
         for merge in merges {

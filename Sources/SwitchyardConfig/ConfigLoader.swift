@@ -59,7 +59,8 @@ public enum ConfigLoader {
     /// node reached through several aliases) are dropped.
     static func sortedUnique(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         var unique: [ConfigProblem] = []
-        for problem in problems where !unique.contains(problem) {
+        var seen = Set<ConfigProblem>()
+        for problem in problems where seen.insert(problem).inserted {
             unique.append(problem)
         }
         return unique.enumerated().sorted { lhs, rhs in

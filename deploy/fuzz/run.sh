@@ -3,7 +3,7 @@
 # (release, -sanitize=fuzzer,address) and runs each target for a bounded time
 # on a scratch copy of its committed seed corpus and regression inputs.
 #
-#   deploy/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 300 s, every target)
+#   deploy/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 300 s, every target; 0: build only)
 #
 # Writes deploy/fuzz/results/latest.md (per target: seconds, runs, exec/s,
 # coverage, features, new corpus units, crashes). A crash, timeout or OOM
@@ -37,6 +37,10 @@ nice -n 10 swift build --package-path "$here" --scratch-path "$scratch" -c relea
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing \
     -Xcc -fsanitize=fuzzer-no-link,address
 bin="$(swift build --package-path "$here" --scratch-path "$scratch" -c release --show-bin-path)"
+if [ "$seconds" = 0 ]; then
+    echo "built: $bin/fuzz-TARGET (run one input: SWIFT_BACKTRACE=enable=no $bin/fuzz-TARGET FILE)"
+    exit 0
+fi
 
 work="$(mktemp -d /tmp/switchyard-fuzz.XXXXXX)"
 results="$here/results"
