@@ -10,6 +10,16 @@ import Yams
 public enum ConfigLoader {
     /// Parses and validates YAML text. `file` is used only in messages.
     public static func parse(yaml: String, file: String) throws(ConfigErrors) -> SwitchyardConfiguration {
+        if let position = AliasKeyCheck.firstAliasInKey(yaml) {
+            throw ConfigErrors(problems: [
+                ConfigProblem(
+                    file: file,
+                    line: position.line,
+                    column: position.column,
+                    message: "keys must be plain names, found an alias"
+                )
+            ])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

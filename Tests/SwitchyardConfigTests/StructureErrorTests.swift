@@ -135,6 +135,19 @@ struct StructureErrorTests {
         #expect(Fixtures.problems(appending: "? [a, b]\n: 1\n") == ["test.yaml:9:3: keys in top level must be plain names, found a list"])
     }
 
+    // Found by the config-loader fuzz target (deploy/fuzz/regressions/config-loader/alias-key-*):
+    // Yams hashes every key to find duplicates, walking an aliased node in full each
+    // time; a key *a9 over ten-fold nested aliases was 10^9 nodes (depth 6: 1.8 s).
+    @Test func anAliasInAKeyIsRefusedBeforeComposing() {
+        var yaml = "a0: &a0 [x]\n"
+        for depth in 1...9 {
+            yaml += "a\(depth): &a\(depth) [" + Array(repeating: "*a\(depth - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        #expect(Fixtures.problems(appending: yaml + "k: {*a9 : 1}\n") == ["test.yaml:19:5: keys must be plain names, found an alias"])
+        #expect(Fixtures.problems(appending: yaml + "? [b, {c: *a9}]\n: 1\n") == ["test.yaml:19:11: keys must be plain names, found an alias"])
+        #expect(Fixtures.problems(appending: "x: &k a\n*k : 1\n") == ["test.yaml:10:1: keys must be plain names, found an alias"])
+    }
+
     @Test func mergeKeyMustMergeMappings() {
         #expect(
             Fixtures.problems(appending: "log:\n  <<: 5\n")
