@@ -119,7 +119,12 @@ struct RuleMatchTests {
     // failing. Such a pattern is refused before regcomp sees it.
     @Test(
         "a pattern whose bounded repetitions expand past 10,000 atoms is refused before regcomp (regression: fuzz)",
-        arguments: ["(a{32767}){32767}", "((a{100}){100}){100}", "(a{1000}){1000}", "a{10001}", "(((x+)+)+){2000}", "([a-z]{100}|b){200}"]
+        arguments: [
+            "(a{32767}){32767}", "((a{100}){100}){100}", "(a{1000}){1000}", "a{10001}", "(((x+)+)+){2000}", "([a-z]{100}|b){200}",
+            // Found by the rule-matcher fuzz target (regressions/rule-matcher/plus-after-star): every `+`
+            // doubles all that precedes it, a `*` between them included.
+            "x++++*++++++++++", ")c)j))++++*+++++++++++",
+        ]
     )
     func patternTooLarge(pattern: String) {
         #expect(PathRegex.expandedSize(of: pattern) > PathRegex.maximumExpandedSize)
@@ -129,7 +134,7 @@ struct RuleMatchTests {
     @Test(
         "the expanded size counts atoms, alternatives and bounds",
         arguments: [
-            ("abc", 3), ("a{3}", 3), ("(ab){2,4}", 8), ("a{2,}", 3), ("a+", 2), ("(a|bc)", 3), ("[]{}]{2}", 2),
+            ("abc", 3), ("a{3}", 3), ("(ab){2,4}", 8), ("a{2,}", 3), ("a+", 2), ("(a|bc)", 3), ("[]{}]{2}", 2), ("a*", 1), ("a+*+", 4), ("a?{3}", 3),
             ("[[:digit:]]{4}", 4), ("\\{{2}", 2), ("^/api/v[0-9]+/(users|orders)/[0-9]{1,12}$", 35), ("(a|b){5000}", 10_000),
         ]
     )

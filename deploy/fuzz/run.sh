@@ -3,7 +3,7 @@
 # (release, -sanitize=fuzzer,address) and runs each target for a bounded time
 # on a scratch copy of its committed seed corpus and regression inputs.
 #
-#   deploy/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 300 s, every target; 0: build only)
+#   deploy/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET[:SECONDS]...]   (default 300 s, every target; 0: build only)
 #
 # Writes deploy/fuzz/results/latest.md (per target: seconds, runs, exec/s,
 # coverage, features, new corpus units, crashes). A crash, timeout or OOM
@@ -16,7 +16,8 @@ seconds="${1:-300}"
 shift || true
 all_targets=(config-loader pin-token cookie-header rule-matcher forwarded-for value-parsers header-hygiene)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
-for target in "${targets[@]}"; do
+for entry in "${targets[@]}"; do
+    target="${entry%%:*}"
     [ -d "$here/corpus/$target" ] || { echo "unknown target: $target (one of: ${all_targets[*]})" >&2; exit 2; }
 done
 
@@ -47,17 +48,20 @@ results="$here/results"
 mkdir -p "$results"
 report="$results/latest.md"
 {
-    echo "# Fuzzing results (deploy/fuzz/run.sh $seconds)"
+    echo "# Fuzzing results (deploy/fuzz/run.sh $seconds ${targets[*]})"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(swift --version 2>/dev/null | head -1), $(nproc) cores, -max_total_time=$seconds -timeout=5 -rss_limit_mb=2048, libFuzzer + ASan."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(swift --version 2>/dev/null | head -1), $(nproc) cores, -timeout=5 -rss_limit_mb=2048 -max_len=8192, libFuzzer + ASan, at nice 10 on a machine shared with other work."
     echo
     echo "| target | seconds | runs | exec/s | cov (edges) | ft (features) | seeds | new units | peak RSS MiB | crashes |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 } > "$report"
 
 failed=0
-for target in "${targets[@]}"; do
-    echo "== $target: $seconds s"
+for entry in "${targets[@]}"; do
+    target="${entry%%:*}"
+    budget="$seconds"
+    if [ "$entry" != "$target" ]; then budget="${entry#*:}"; fi
+    echo "== $target: $budget s"
     mkdir -p "$work/$target/corpus" "$work/$target/artifacts"
     cp "$here/corpus/$target/"* "$work/$target/corpus/"
     seeds=$(ls "$here/corpus/$target" | wc -l)
@@ -68,7 +72,7 @@ for target in "${targets[@]}"; do
     log="$work/$target/fuzz.log"
     start=$(date +%s)
     set +e
-    nice -n 10 "$bin/fuzz-$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
+    nice -n 10 "$bin/fuzz-$target" -max_total_time="$budget" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$work/$target/artifacts/" "${dict[@]}" "${inputs[@]}" >"$log" 2>&1
     status=$?
     set -e

@@ -11,7 +11,8 @@ extension PathRegex {
 
     /// An upper bound of the number of atoms regcomp builds for `pattern`
     /// (POSIX extended syntax): every alternative counted, `a{m,n}` as n
-    /// copies of `a`, `a{m,}` as m + 1, `a+` as 2. Saturates just above
+    /// copies of `a`, `a{m,}` as m + 1, `a+` as 2, `a*` and `a?` as 1, each
+    /// applied to all the repetitions before it. Saturates just above
     /// `maximumExpandedSize`. Unbalanced or invalid syntax is counted as
     /// literal text; regcomp rejects it afterwards.
     public static func expandedSize(of pattern: String) -> Int {
@@ -59,7 +60,12 @@ extension PathRegex {
                 index = Self.endOfBracketExpression(bytes, from: index)
                 atom(1)
             case UInt8(ascii: "+"):
+                // regcomp writes `a+` as `aa*`: one more copy of what precedes.
                 repeatLast(times: 2)
+            case UInt8(ascii: "*"), UInt8(ascii: "?"):
+                // A node over what precedes, no copy: the size stays, and a
+                // following `+` or bound copies all of it (`a++*+` is 16 a's).
+                break
             case UInt8(ascii: "{"):
                 guard let (times, next) = Self.bound(bytes, from: index) else {
                     atom(1)
