@@ -24,6 +24,9 @@ enum PathRegexCheck {
         guard PathRegex.expandedSize(of: pattern) <= PathRegex.maximumExpandedSize else {
             return PathRegex.tooLargeMessage
         }
+        guard !PathRegex.hasBackReference(pattern) else {
+            return PathRegex.backReferenceMessage
+        }
         var regex = regex_t()
         let status = regcomp(&regex, pattern, REG_EXTENDED | REG_NOSUB)
         guard status != 0 else {

@@ -90,6 +90,15 @@ struct RoutingErrorTests {
         )
     }
 
+    @Test func pathRegexWithABackReference() {
+        #expect(
+            RoutingErrorTests.problems(rules: "    - { name: a, match: { path_regex: '^/(a)\\1' }, route: primary }\n")
+                == [
+                    #"test.yaml:11:39: routing.rules[0].match.path_regex is not a valid regular expression (back-references (\1 to \9) are not POSIX extended syntax, and matching them can take exponential time), found '^/(a)\1'"#
+                ]
+        )
+    }
+
     @Test func badPathRegex() {
         #expect(
             RoutingErrorTests.problems(rules: "    - { name: a, match: { path_regex: \"^/(a\" }, route: primary }\n")

@@ -131,6 +131,23 @@ struct RuleMatchTests {
         #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
     }
 
+    // Found probing glibc after the fuzz findings above: with back-references its
+    // matcher backtracks; (.*)(.*)(.*)\3\2\1x did not finish in 20 s on a 100-byte path.
+    @Test(
+        "a back-reference is refused (a client-chosen path could make matching exponential)",
+        arguments: ["(.*)(.*)(.*)\\3\\2\\1x", "^(a)\\1$", "(x)[a]\\9"]
+    )
+    func backReferenceRefused(pattern: String) {
+        #expect(PathRegex.hasBackReference(pattern))
+        #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
+    }
+
+    @Test("an escaped digit inside brackets or an escaped backslash before a digit is no back-reference", arguments: ["[\\1]", "\\\\1", "a\\.1", "\\{1\\}"])
+    func notABackReference(pattern: String) throws {
+        #expect(!PathRegex.hasBackReference(pattern))
+        _ = try PathRegex(pattern)
+    }
+
     @Test(
         "the expanded size counts atoms, alternatives and bounds",
         arguments: [

@@ -16,6 +16,9 @@ final class CompiledPOSIXRegex: @unchecked Sendable {
         guard PathRegex.expandedSize(of: pattern) <= PathRegex.maximumExpandedSize else {
             throw PathRegex.CompileError(description: PathRegex.tooLargeMessage)
         }
+        guard !PathRegex.hasBackReference(pattern) else {
+            throw PathRegex.CompileError(description: PathRegex.backReferenceMessage)
+        }
         // Compile into a local first: only a successfully compiled pattern is
         // owned by the instance (and freed by deinit).
         let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
