@@ -10,15 +10,11 @@ import Yams
 public enum ConfigLoader {
     /// Parses and validates YAML text. `file` is used only in messages.
     public static func parse(yaml: String, file: String) throws(ConfigErrors) -> SwitchyardConfiguration {
-        if let position = AliasKeyCheck.firstAliasInKey(yaml) {
-            throw ConfigErrors(problems: [
-                ConfigProblem(
-                    file: file,
-                    line: position.line,
-                    column: position.column,
-                    message: "keys must be plain names, found an alias"
-                )
-            ])
+        let complexKeys = KeyShapeCheck.nonScalarKeys(yaml)
+        guard complexKeys.isEmpty else {
+            throw ConfigErrors(problems: complexKeys.map { key in
+                ConfigProblem(file: file, line: key.line, column: key.column, message: "keys must be plain names, found \(key.found)")
+            })
         }
         let root: Node?
         do {
