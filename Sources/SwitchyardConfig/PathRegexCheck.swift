@@ -27,6 +27,9 @@ enum PathRegexCheck {
         guard !PathRegex.hasBackReference(pattern) else {
             return PathRegex.backReferenceMessage
         }
+        guard !PathRegex.hasStackedRepetition(pattern) else {
+            return PathRegex.stackedRepetitionMessage
+        }
         var regex = regex_t()
         let status = regcomp(&regex, pattern, REG_EXTENDED | REG_NOSUB)
         guard status != 0 else {

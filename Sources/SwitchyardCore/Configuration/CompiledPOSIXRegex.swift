@@ -19,6 +19,9 @@ final class CompiledPOSIXRegex: @unchecked Sendable {
         guard !PathRegex.hasBackReference(pattern) else {
             throw PathRegex.CompileError(description: PathRegex.backReferenceMessage)
         }
+        guard !PathRegex.hasStackedRepetition(pattern) else {
+            throw PathRegex.CompileError(description: PathRegex.stackedRepetitionMessage)
+        }
         // Compile into a local first: only a successfully compiled pattern is
         // owned by the instance (and freed by deinit).
         let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)

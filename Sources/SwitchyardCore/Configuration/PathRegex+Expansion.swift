@@ -110,6 +110,47 @@ extension PathRegex {
         return false
     }
 
+    /// The reason given for a pattern with stacked repetition operators.
+    public static let stackedRepetitionMessage = "a repetition of a repetition (such as a+* or a{2}{3}) is undefined in POSIX extended syntax; use a group: (a+)*"
+
+    /// True when a repetition operator (`*`, `+`, `?` or a bound) directly
+    /// follows another. POSIX leaves such patterns undefined, and glibc's
+    /// compiler is slow on them (`)++++*++++++++`: 0.12 s for one pattern,
+    /// found by the rule-matcher fuzz target).
+    public static func hasStackedRepetition(_ pattern: String) -> Bool {
+        let bytes = Array(pattern.utf8)
+        var index = 0
+        var afterRepetition = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
+                if afterRepetition { return true }
+                afterRepetition = true
+                index += 1
+            case UInt8(ascii: "{"):
+                if let (_, next) = Self.bound(bytes, from: index + 1) {
+                    if afterRepetition { return true }
+                    afterRepetition = true
+                    index = next
+                } else {
+                    afterRepetition = false
+                    index += 1
+                }
+            case UInt8(ascii: "\\"):
+                afterRepetition = false
+                index += 2
+            case UInt8(ascii: "["):
+                afterRepetition = false
+                index = Self.endOfBracketExpression(bytes, from: index + 1)
+            default:
+                afterRepetition = false
+                index += 1
+            }
+        }
+        return false
+    }
+
     /// The index after the `]` closing a bracket expression whose `[` is
     /// just before `start` (`[]a]`, `[^]a]` and `[[:alpha:]]` included).
     private static func endOfBracketExpression(_ bytes: [UInt8], from start: Int) -> Int {
