@@ -34,6 +34,9 @@ fi
 export SWIFT_BACKTRACE=enable=no
 scratch="$here/.build-fuzz"
 echo "== building the fuzz executables (release, fuzzer + address sanitizers)"
+# The plan is cached per scratch folder and does not see files renamed in the
+# main package (a path dependency): planned anew each time (seconds).
+rm -f "$scratch/release.yaml"
 nice -n 10 swift build --package-path "$here" --scratch-path "$scratch" -c release \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing \
     -Xcc -fsanitize=fuzzer-no-link,address
