@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-demo-app", targets: ["switchyard-demo-app"]),
+        // The fuzz entry points, for deploy/fuzz (a separate package built with libFuzzer).
+        // HTTPProxy is listed so that its header-hygiene code can be reached there
+        // (`@testable import`, built with -enable-testing); nothing else uses this product.
+        .library(name: "SwitchyardFuzzTargets", targets: ["SwitchyardFuzzTargets", "HTTPProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -127,6 +131,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One pure entry function per input parser, with its invariants (issue #7):
+        // replayed over the committed corpora by FuzzCorpusTests, run under
+        // libFuzzer by deploy/fuzz.
+        .target(
+            name: "SwitchyardFuzzTargets",
+            dependencies: [
+                "SwitchyardCore",
+                "SwitchyardConfig",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Test-only helpers: fake app servers, raw HTTP clients.
         .target(
             name: "SwitchyardTestSupport",
@@ -167,6 +182,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: [
+                "SwitchyardFuzzTargets", "HTTPProxy",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -16,6 +16,12 @@ extension ConfigBuilder {
             self.report("\(node.path) must list at least one replica", at: node.mark)
             return nil
         }
+        // The routing decision holds the chosen replicas in a 64-bit set: a
+        // replica past the 64th would silently never take a read.
+        guard items.count <= ReplicaSet.maximumCount else {
+            self.report("\(node.path) must list at most \(ReplicaSet.maximumCount) replicas, found \(items.count)", at: node.mark)
+            return nil
+        }
         var replicas: [ReplicaConfiguration] = []
         var firstUse: [String: Mark?] = [:]
         var valid = true

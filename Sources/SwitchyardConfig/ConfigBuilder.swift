@@ -12,6 +12,15 @@ struct ConfigBuilder {
     /// The path as given by the user, for messages only.
     let file: String
     private(set) var problems: [ConfigProblem] = []
+    /// Entries read through `<<` merge keys so far, in the whole file.
+    private var mergedEntries = 0
+    private var reportedMergeLimit = false
+
+    /// At most this many entries are read through merge keys in one file.
+    /// Aliases share nodes, so a few hundred bytes of `<<: [*a, *a, ...]`
+    /// nested a few levels deep would otherwise merge billions of entries
+    /// (the "billion laughs" of YAML) and `check` or a reload would never end.
+    static let maximumMergedEntries = 10_000
 
     init(file: String) {
         self.file = file
@@ -25,7 +34,7 @@ struct ConfigBuilder {
     /// A null node (`admin:` with nothing under it) is an empty mapping.
     /// Reports a node of another kind and every unknown key.
     mutating func mapping(_ node: ConfigNode, keys: [String]?) -> ConfigMapping? {
-        var result = ConfigMapping(path: node.path, mark: node.mark, entries: [])
+        var result = ConfigMapping(path: node.path, mark: node.mark)
         if node.isNull {
             return result
         }
@@ -72,6 +81,19 @@ struct ConfigBuilder {
     /// merge keys (YAML merge-key convention: explicit keys win, then the
     /// merged mappings in the order listed).
     private mutating func collect(_ mapping: Node.Mapping, into result: inout ConfigMapping, depth: Int) {
+        if depth > 0 {
+            self.mergedEntries += mapping.count
+            guard self.mergedEntries <= ConfigBuilder.maximumMergedEntries else {
+                if !self.reportedMergeLimit {
+                    self.reportedMergeLimit = true
+                    self.report(
+                        "'<<' in \(result.context) merges more than \(ConfigBuilder.maximumMergedEntries) entries in all (aliases merged again and again?)",
+                        at: result.mark
+                    )
+                }
+                return
+            }
+        }
         var merges: [Node] = []
         for (key, value) in mapping {
             guard case let .scalar(scalar) = key else {
@@ -83,9 +105,7 @@ struct ConfigBuilder {
                 merges.append(value)
                 continue
             }
-            if !result.contains(scalar.string) {
-                result.entries.append(ConfigMapping.Entry(key: scalar.string, keyMark: scalar.mark, value: value))
-            }
+            result.appendIfNew(ConfigMapping.Entry(key: scalar.string, keyMark: scalar.mark, value: value))
         }
         guard depth < 16 else { return }
         for merge in merges {

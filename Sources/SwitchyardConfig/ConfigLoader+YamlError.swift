@@ -16,7 +16,8 @@ extension ConfigLoader {
             if let context {
                 message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
             }
-            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: message)
+            let position = ConfigLoader.clamped(line: mark.line, column: mark.column, in: yaml)
+            return ConfigProblem(file: file, line: position.line, column: position.column, message: message)
         case let .reader(problem, offset, _, _):
             let position = offset.flatMap { ConfigLoader.position(ofCharacter: $0, in: yaml) }
             return ConfigProblem(file: file, line: position?.line, column: position?.column, message: "invalid YAML: \(problem)")
@@ -34,6 +35,32 @@ extension ConfigLoader {
         default:
             return ConfigProblem(file: file, message: "invalid YAML")
         }
+    }
+
+    /// A libyaml position moved inside the text. At the end of a text whose
+    /// last line has no line break, libyaml reports errors on the line after
+    /// it (it starts a new line for the end of the stream), a line an editor
+    /// cannot go to: such a position becomes the end of the last line.
+    static func clamped(line: Int, column: Int, in text: String) -> (line: Int, column: Int) {
+        var lines = 1
+        var lastLength = 0
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previousWasCR:
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines += 1
+                lastLength = 0
+            default:
+                lastLength += 1
+            }
+            previousWasCR = scalar == "\r"
+        }
+        if line > lines || (line == lines && column > lastLength + 1) {
+            return (lines, lastLength + 1)
+        }
+        return (line, column)
     }
 
     /// 1-based line and column (in Unicode scalars, like libyaml) of the

@@ -10,6 +10,12 @@ import Yams
 public enum ConfigLoader {
     /// Parses and validates YAML text. `file` is used only in messages.
     public static func parse(yaml: String, file: String) throws(ConfigErrors) -> SwitchyardConfiguration {
+        let complexKeys = KeyShapeCheck.nonScalarKeys(yaml)
+        guard complexKeys.isEmpty else {
+            throw ConfigErrors(problems: complexKeys.map { key in
+                ConfigProblem(file: file, line: key.line, column: key.column, message: "keys must be plain names, found \(key.found)")
+            })
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -59,7 +65,8 @@ public enum ConfigLoader {
     /// node reached through several aliases) are dropped.
     static func sortedUnique(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         var unique: [ConfigProblem] = []
-        for problem in problems where !unique.contains(problem) {
+        var seen = Set<ConfigProblem>()
+        for problem in problems where seen.insert(problem).inserted {
             unique.append(problem)
         }
         return unique.enumerated().sorted { lhs, rhs in

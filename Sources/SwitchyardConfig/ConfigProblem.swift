@@ -3,7 +3,7 @@
 /// `description` is the line `switchyard check` prints (SPEC §1):
 /// `FILE:LINE:COLUMN: message`, or `FILE: message` when no position applies.
 /// LINE and COLUMN are 1-based; COLUMN counts Unicode scalars, as libyaml does.
-public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ConfigProblem: Error, Sendable, Hashable, CustomStringConvertible {
     /// The path of the file as the user gave it.
     public var file: String
     /// 1-based line, or nil when the problem concerns the whole file.

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -17,6 +19,16 @@ enum PathRegexCheck {
     static func error(in pattern: String) -> String? {
         guard !pattern.unicodeScalars.contains("\0") else {
             return "contains a NUL character"
+        }
+        // Before regcomp, which would take all the memory it can get for such a pattern.
+        guard PathRegex.expandedSize(of: pattern) <= PathRegex.maximumExpandedSize else {
+            return PathRegex.tooLargeMessage
+        }
+        guard !PathRegex.hasBackReference(pattern) else {
+            return PathRegex.backReferenceMessage
+        }
+        guard !PathRegex.hasStackedRepetition(pattern) else {
+            return PathRegex.stackedRepetitionMessage
         }
         var regex = regex_t()
         let status = regcomp(&regex, pattern, REG_EXTENDED | REG_NOSUB)

@@ -59,6 +59,18 @@ struct PoolErrorTests {
         #expect(PoolErrorTests.withReplicas("replicas: []\n") == ["test.yaml:5:11: replicas must list at least one replica"])
     }
 
+    // Found by the config-loader fuzz target's invariant (deploy/fuzz/regressions/config-loader/65-replicas.yaml):
+    // 65 replicas were accepted, but RequestRouter keeps the usable replicas in a
+    // 64-bit ReplicaSet, so the 65th never took a read (with only it usable, reads
+    // fell back to the primary as if no replica were there).
+    @Test func atMost64Replicas() {
+        func replicas(_ count: Int) -> String {
+            "replicas:\n" + (0..<count).map { "  - { name: r\($0), database: host=db, servers: [127.0.0.1:\(9000 + $0)] }\n" }.joined()
+        }
+        #expect(Self.withReplicas(replicas(64)) == [])
+        #expect(Self.withReplicas(replicas(65)) == ["test.yaml:6:3: replicas must list at most 64 replicas, found 65"])
+    }
+
     @Test func serverEntryOfTheWrongKind() {
         #expect(
             PoolErrorTests.withReplicas("replicas:\n  - { name: a, database: host=db2, servers: [[127.0.0.1:8011]] }\n")

@@ -80,6 +80,25 @@ struct RoutingErrorTests {
         )
     }
 
+    // Regression (fuzz): regcomp would take every byte of memory it can get for this.
+    @Test func pathRegexThatRepeatsTooMuch() {
+        #expect(
+            RoutingErrorTests.problems(rules: "    - { name: a, match: { path_regex: \"(a{1000}){1000}\" }, route: primary }\n")
+                == [
+                    "test.yaml:11:39: routing.rules[0].match.path_regex is not a valid regular expression (it repeats too much: more than 10000 atoms once its {m,n} bounds are written out), found '(a{1000}){1000}'"
+                ]
+        )
+    }
+
+    @Test func pathRegexWithABackReference() {
+        #expect(
+            RoutingErrorTests.problems(rules: "    - { name: a, match: { path_regex: '^/(a)\\1' }, route: primary }\n")
+                == [
+                    #"test.yaml:11:39: routing.rules[0].match.path_regex is not a valid regular expression (back-references (\1 to \9) are not POSIX extended syntax, and matching them can take exponential time), found '^/(a)\1'"#
+                ]
+        )
+    }
+
     @Test func badPathRegex() {
         #expect(
             RoutingErrorTests.problems(rules: "    - { name: a, match: { path_regex: \"^/(a\" }, route: primary }\n")

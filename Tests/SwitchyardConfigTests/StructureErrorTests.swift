@@ -25,6 +25,20 @@ struct StructureErrorTests {
         )
     }
 
+    // Found by the config-loader fuzz target (deploy/fuzz/regressions/config-loader/):
+    // libyaml puts an error at the end of the stream on the line after the last one
+    // when the file does not end with a line break, a line that is not in the file.
+    @Test func syntaxErrorAtTheEndOfAFileWithoutFinalLineBreakIsOnItsLastLine() {
+        #expect(
+            Fixtures.problems("listen: 127.0.0.1:8080\nprimary: [a:1")
+                == ["test.yaml:2:14: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 10)"]
+        )
+        #expect(
+            Fixtures.problems("listen: 127.0.0.1:8080\r\nprimary: {a: 1")
+                == ["test.yaml:2:15: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping at line 2, column 10)"]
+        )
+    }
+
     @Test func moreThanOneDocument() {
         #expect(
             Fixtures.problems(Fixtures.minimal + "---\nlisten: 127.0.0.1:8081\n")
@@ -118,7 +132,37 @@ struct StructureErrorTests {
     }
 
     @Test func keysMustBePlainNames() {
-        #expect(Fixtures.problems(appending: "? [a, b]\n: 1\n") == ["test.yaml:9:3: keys in top level must be plain names, found a list"])
+        #expect(Fixtures.problems(appending: "? [a, b]\n: 1\n") == ["test.yaml:9:3: keys must be plain names, found a list"])
+        #expect(
+            Fixtures.problems(appending: "log: {? {a: 1} : x, [b]: y}\n")
+                == ["test.yaml:9:9: keys must be plain names, found a mapping", "test.yaml:9:21: keys must be plain names, found a list"]
+        )
+    }
+
+    // Found by the config-loader fuzz target (deploy/fuzz/regressions/config-loader/alias-key-*):
+    // Yams hashes every key to find duplicates, walking an aliased node in full each
+    // time; a key *a9 over ten-fold nested aliases was 10^9 nodes (depth 6: 1.8 s).
+    @Test func anAliasInAKeyIsRefusedBeforeComposing() {
+        var yaml = "a0: &a0 [x]\n"
+        for depth in 1...9 {
+            yaml += "a\(depth): &a\(depth) [" + Array(repeating: "*a\(depth - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        #expect(Fixtures.problems(appending: yaml + "k: {*a9 : 1}\n") == ["test.yaml:19:5: keys must be plain names, found an alias"])
+        #expect(Fixtures.problems(appending: yaml + "? [b, {c: *a9}]\n: 1\n") == ["test.yaml:19:3: keys must be plain names, found a list"])
+        #expect(Fixtures.problems(appending: "x: &k a\n*k : 1\n") == ["test.yaml:10:1: keys must be plain names, found an alias"])
+    }
+
+    // Found by the config-loader fuzz target (deploy/fuzz/regressions/config-loader/duplicate-complex-keys):
+    // Yams sorted the duplicates of two equal mapping keys with an order that does not
+    // compare a mapping with a string, so the problem's position and text changed from
+    // one run to the next.
+    @Test func repeatedComplexKeysGiveTheSameProblemsEveryTime() {
+        let yaml = "\n? primary:\n  database: x\nreplicas:\n? primary:\n  database: x\nreplicas:\n"
+        let first = Fixtures.problems(yaml)
+        #expect(first == ["test.yaml:2:3: keys must be plain names, found a mapping", "test.yaml:5:3: keys must be plain names, found a mapping"])
+        for _ in 0..<20 {
+            #expect(Fixtures.problems(yaml) == first)
+        }
     }
 
     @Test func mergeKeyMustMergeMappings() {
@@ -126,6 +170,43 @@ struct StructureErrorTests {
             Fixtures.problems(appending: "log:\n  <<: 5\n")
                 == ["test.yaml:10:7: '<<' in log must merge a mapping or a list of mappings, found '5'"]
         )
+    }
+
+    // Found while writing the config-loader seeds (deploy/fuzz/regressions/config-loader/merge-bomb.yaml):
+    // aliases share nodes, so merge keys nested 16 deep, each merging ten aliases of
+    // the level below, asked for 10^16 merges from 1.3 KB of YAML (depth 5 already took
+    // 1.6 s, each level ten times more). The merge budget ends it with one problem.
+    @Test func mergeKeysCannotMultiplyWithoutBound() {
+        var yaml = "a0: &a0 {x: 1}\n"
+        for depth in 1...16 {
+            let aliases = Array(repeating: "*a\(depth - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(depth): &a\(depth) {<<: [\(aliases)]}\n"
+        }
+        yaml += "routing:\n  <<: [" + Array(repeating: "*a16", count: 10).joined(separator: ", ") + "]\n"
+        let problems = Fixtures.problems(Fixtures.minimal + yaml)
+        #expect(
+            problems.contains(
+                "test.yaml:27:3: '<<' in routing merges more than 10000 entries in all (aliases merged again and again?)"
+            ),
+            "\(problems)"
+        )
+    }
+
+    @Test func mergeKeysWithinTheBudgetStillMerge() {
+        var yaml = Fixtures.minimal + "routing:\n  <<: [&base {on_no_replica: fail}, "
+        yaml += Array(repeating: "*base", count: 100).joined(separator: ", ") + "]\n"
+        #expect(Fixtures.parse(yaml)?.routing.onNoReplica == .fail)
+    }
+
+    // Found while sizing hostile configurations for the fuzzing of issue #7:
+    // key lookups and the de-duplication of problems were linear searches, so a
+    // 200 KB file of 20,000 unknown keys took 19.5 s to check (40,000: over 120 s).
+    @Test func manyUnknownKeysAreEachReportedOnceInFileOrder() {
+        let yaml = Fixtures.minimal + (0..<20_000).map { "k\($0): 1\n" }.joined()
+        let problems = Fixtures.problems(yaml)
+        #expect(problems.count == 20_000)
+        #expect(problems.first == "test.yaml:9:1: unknown key 'k0' in top level")
+        #expect(problems.last == "test.yaml:20008:1: unknown key 'k19999' in top level")
     }
 
     @Test func missingRequiredTopLevelKeys() {

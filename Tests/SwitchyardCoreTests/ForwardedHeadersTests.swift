@@ -28,6 +28,20 @@ struct ForwardedHeadersTests {
         )
     }
 
+    // Found by the forwarded-for fuzz target (deploy/fuzz/regressions/forwarded-for/):
+    // String.split works on grapheme clusters, and a comma followed by a combining
+    // mark is one cluster, so "a,\u{301} b" stayed one element of the chain.
+    @Test("X-Forwarded-For is split at every comma and trimmed as bytes (regression: fuzz forwarded-for)")
+    func splitAsBytes() {
+        let result = self.compute(peer: "10.0.0.1", xff: ["203.0.113.7,\u{301} 10.0.0.9", " \u{301}198.51.100.1"])
+        #expect(result.forwardedFor == "203.0.113.7, \u{301} 10.0.0.9, \u{301}198.51.100.1, 10.0.0.1")
+        // Neither oddity is an address: the walk stops at the peer.
+        #expect(result.realIP == "10.0.0.1")
+        let plain = self.compute(peer: "10.0.0.1", xff: ["203.0.113.7,\t10.0.0.9"])
+        #expect(plain.forwardedFor == "203.0.113.7, 10.0.0.9, 10.0.0.1")
+        #expect(plain.realIP == "203.0.113.7")
+    }
+
     @Test("the fixture's CIDRs all parse")
     func fixture() {
         #expect(Self.trusted.count == 4)

@@ -31,6 +31,23 @@ struct RuleMatchTests {
         #expect(self.matches(RuleMatch(pathPrefix: prefix), path: path) == expected)
     }
 
+    // Found by the rule-matcher fuzz target (deploy/fuzz/regressions/rule-matcher/):
+    // String.hasPrefix compares grapheme clusters, so a combining mark after the
+    // prefix's last letter made `/admin` no prefix of the path at all.
+    @Test(
+        "path_prefix compares UTF-8 bytes, not grapheme clusters (regression: fuzz rule-matcher)",
+        arguments: [
+            ("/admin", "/admin\u{301}/users", true),
+            ("/admin/", "/admin/\u{301}users", true),
+            ("/caf\u{E9}", "/cafe\u{301}", false),
+            ("/cafe\u{301}", "/caf\u{E9}", false),
+            ("/caf\u{E9}", "/caf\u{E9}/menu", true),
+        ]
+    )
+    func pathPrefixIsBytes(prefix: String, path: String, expected: Bool) {
+        #expect(self.matches(RuleMatch(pathPrefix: prefix), path: path) == expected)
+    }
+
     // MARK: - path_regex
 
     @Test(
@@ -95,6 +112,62 @@ struct RuleMatchTests {
                 }
             }
         }
+    }
+
+    // Found by fuzzing rule patterns: nested bounds make glibc's regcomp copy a
+    // group once per repetition; `(a{32767}){32767}` took 4 GB and 11 s before
+    // failing. Such a pattern is refused before regcomp sees it.
+    @Test(
+        "a pattern whose bounded repetitions expand past 10,000 atoms is refused before regcomp (regression: fuzz)",
+        arguments: [
+            "(a{32767}){32767}", "((a{100}){100}){100}", "(a{1000}){1000}", "a{10001}", "(((x+)+)+){2000}", "([a-z]{100}|b){200}",
+        ]
+    )
+    func patternTooLarge(pattern: String) {
+        #expect(PathRegex.expandedSize(of: pattern) > PathRegex.maximumExpandedSize)
+        #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
+    }
+
+    // Found probing glibc after the fuzz findings above: with back-references its
+    // matcher backtracks; (.*)(.*)(.*)\3\2\1x did not finish in 20 s on a 100-byte path.
+    @Test(
+        "a back-reference is refused (a client-chosen path could make matching exponential)",
+        arguments: ["(.*)(.*)(.*)\\3\\2\\1x", "^(a)\\1$", "(x)[a]\\9"]
+    )
+    func backReferenceRefused(pattern: String) {
+        #expect(PathRegex.hasBackReference(pattern))
+        #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
+    }
+
+    @Test("an escaped digit inside brackets or an escaped backslash before a digit is no back-reference", arguments: ["[\\1]", "\\\\1", "a\\.1", "\\{1\\}"])
+    func notABackReference(pattern: String) throws {
+        #expect(!PathRegex.hasBackReference(pattern))
+        _ = try PathRegex(pattern)
+    }
+
+    // Found by the rule-matcher fuzz target (regressions/rule-matcher/stacked-repetitions).
+    @Test("a repetition of a repetition is refused (undefined in POSIX, slow in glibc)", arguments: ["a+*", "a**", "a{2}{3}", "a?+", "x)++++*++++++++", "a*{2}"])
+    func stackedRepetitionRefused(pattern: String) {
+        #expect(PathRegex.hasStackedRepetition(pattern))
+        #expect(throws: PathRegex.CompileError.self) { try PathRegex(pattern) }
+    }
+
+    @Test("repetitions of groups, escapes and brackets are not stacked", arguments: ["(a+)*", "a\\**", "[*+]+", "a{2}b{3}"])
+    func notStacked(pattern: String) throws {
+        #expect(!PathRegex.hasStackedRepetition(pattern))
+        _ = try PathRegex(pattern)
+    }
+
+    @Test(
+        "the expanded size counts atoms, alternatives and bounds",
+        arguments: [
+            ("abc", 3), ("a{3}", 3), ("(ab){2,4}", 8), ("a{2,}", 3), ("a+", 2), ("(a|bc)", 3), ("[]{}]{2}", 2), ("a*", 1),
+            ("[[:digit:]]{4}", 4), ("\\{{2}", 2), ("^/api/v[0-9]+/(users|orders)/[0-9]{1,12}$", 35), ("(a|b){5000}", 10_000),
+        ]
+    )
+    func expandedSize(pattern: String, size: Int) throws {
+        #expect(PathRegex.expandedSize(of: pattern) == size)
+        _ = try PathRegex(pattern)
     }
 
     /// `regcomp` / `regexec` read C strings: without care, "^/admin$" matches
@@ -193,6 +266,21 @@ struct RuleMatchTests {
     func headerValueExact(value: String, expected: Bool) {
         let match = RuleMatch(headers: [HeaderCondition(name: "X-Tenant", value: "beta")])
         #expect(self.matches(match, path: "/", headers: ["x-tenant": value]) == expected)
+    }
+
+    // Found by the rule-matcher fuzz target: String == is canonical equivalence,
+    // so `cafe` + U+0301 matched a condition written `café`.
+    @Test(
+        "a header value compares byte for byte, not under canonical equivalence (regression: fuzz rule-matcher)",
+        arguments: [
+            ("caf\u{E9}", "cafe\u{301}", false),
+            ("cafe\u{301}", "caf\u{E9}", false),
+            ("caf\u{E9}", "caf\u{E9}", true),
+        ]
+    )
+    func headerValueIsBytes(expected value: String, sent: String, matches: Bool) {
+        let match = RuleMatch(headers: [HeaderCondition(name: "X-Tenant", value: value)])
+        #expect(self.matches(match, path: "/", headers: ["X-Tenant": sent]) == matches)
     }
 
     @Test("a missing header does not match, not even an empty expected value")

@@ -13,6 +13,15 @@ final class CompiledPOSIXRegex: @unchecked Sendable {
         guard !pattern.utf8.contains(0) else {
             throw PathRegex.CompileError(description: "NUL byte in pattern")
         }
+        guard PathRegex.expandedSize(of: pattern) <= PathRegex.maximumExpandedSize else {
+            throw PathRegex.CompileError(description: PathRegex.tooLargeMessage)
+        }
+        guard !PathRegex.hasBackReference(pattern) else {
+            throw PathRegex.CompileError(description: PathRegex.backReferenceMessage)
+        }
+        guard !PathRegex.hasStackedRepetition(pattern) else {
+            throw PathRegex.CompileError(description: PathRegex.stackedRepetitionMessage)
+        }
         // Compile into a local first: only a successfully compiled pattern is
         // owned by the instance (and freed by deinit).
         let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)

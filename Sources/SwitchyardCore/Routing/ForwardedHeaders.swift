@@ -25,10 +25,12 @@ public struct ForwardedHeaders: Sendable, Hashable {
             return ForwardedHeaders(forwardedFor: peer, forwardedProto: "http", forwardedHost: host, realIP: peer)
         }
         // The chain as the trusted peer reports it, then the peer itself.
+        // Split and trimmed as bytes (an HTTP list is bytes): a String split would
+        // keep a comma followed by a combining mark inside one element.
         var chain: [Substring] = []
         for value in incomingForwardedFor {
-            for element in value.split(separator: ",") {
-                let trimmed = element.trimmingSpaces()
+            for element in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = Substring(element).trimmingSpaces()
                 if !trimmed.isEmpty { chain.append(trimmed) }
             }
         }
@@ -56,10 +58,12 @@ public struct ForwardedHeaders: Sendable, Hashable {
 }
 
 extension Substring {
+    /// Without leading and trailing spaces and tabs, as bytes (a space
+    /// followed by a combining mark is still a space here).
     func trimmingSpaces() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
+        var bytes = self.utf8[...]
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        return Substring(bytes)
     }
 }

@@ -1,0 +1,32 @@
+// swift-tools-version:6.1
+// The libFuzzer executables of issue #7, one per fuzz target. Each only
+// defines LLVMFuzzerTestOneInput, calling the entry function of
+// SwitchyardFuzzTargets (the main package, by path), and a main that runs
+// libFuzzer's driver. Built by run.sh with
+// -sanitize=fuzzer,address; a plain `swift build` here cannot link them.
+import PackageDescription
+
+let targetNames = [
+    "config-loader", "pin-token", "cookie-header", "rule-matcher", "forwarded-for", "value-parsers", "header-hygiene",
+]
+
+let package = Package(
+    name: "switchyard-fuzz",
+    dependencies: [
+        .package(name: "switchyard", path: "../.."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer")
+    ] + targetNames.map { name in
+        .executableTarget(
+            name: "fuzz-\(name)",
+            dependencies: [
+                "CLibFuzzer",
+                .product(name: "SwitchyardFuzzTargets", package: "switchyard"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/fuzz-\(name)"
+        )
+    }
+)

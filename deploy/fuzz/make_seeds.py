@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed corpora under deploy/fuzz/corpus/TARGET/.
+
+Run from anywhere: python3 deploy/fuzz/make_seeds.py. The files are
+committed; this script documents where each comes from and regenerates
+them (pin tokens are signed with the fuzz key of FuzzTargets.pinKey).
+"""
+import base64, hashlib, hmac, os, re, struct, shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CORPUS = os.path.join(HERE, "corpus")
+PIN_KEY = b"switchyard-fuzz-pin-key"      # FuzzTargets.pinKey
+NOW = 1_800_000_000_000                  # FuzzTargets.pinNowMillis
+TTL = 10_000                             # FuzzTargets.pinTTLMillis
+
+
+def write(target, name, data):
+    folder = os.path.join(CORPUS, target)
+    os.makedirs(folder, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(issued, lsn=None, key=PIN_KEY):
+    payload = bytes([1, 0 if lsn is None else 1]) + struct.pack(">Q", issued)
+    if lsn is not None:
+        payload += struct.pack(">Q", lsn)
+    mac = hmac.new(key, payload, hashlib.sha256).digest()
+    return b64(payload) + "." + b64(mac)
+
+
+# ---- config-loader ---------------------------------------------------------
+MINIMAL = """listen: 127.0.0.1:8080
+primary:
+  database: "host=127.0.0.1 dbname=app"
+  servers: [127.0.0.1:8001]
+replicas:
+  - name: replica-a
+    database: "host=127.0.0.1 port=5433 dbname=app"
+    servers: [127.0.0.1:8011]
+"""
+
+
+def config_seeds():
+    spec = open("/work/shared/SPEC.md").read() if os.path.exists("/work/shared/SPEC.md") else None
+    if spec:
+        match = re.search(r"```yaml\n(.*?)```", spec, re.S)
+        write("config-loader", "spec-example.yaml", match.group(1))
+    for name in ("production.yaml", "local.yaml"):
+        shutil.copy(os.path.join(ROOT, "deploy/examples", name), os.path.join(CORPUS, "config-loader", "examples-" + name))
+    write("config-loader", "minimal.yaml", MINIMAL)
+    rules = MINIMAL + """routing:
+  read_methods: [GET, HEAD, OPTIONS, PROPFIND]
+  rules:
+    - name: admin
+      match: { path_prefix: /admin, methods: [GET, POST] }
+      route: primary
+    - name: reports
+      match: { path_regex: "^/reports/[0-9]+(/csv)?$", header: { X-Consistency: strong } }
+      route: replica
+  on_no_replica: fail
+  balance: least_connections
+pin: { cookie: sy, mode: ttl, ttl: 1m30s, same_site: Strict, secure: yes, path: /app }
+lag: { poll_interval: 250ms, max_lag: 5s, max_lag_bytes: 64MiB, readmit_below: 2s, readmit_after: 3, query_timeout: 1s, unreachable_after: 2 }
+upstream:
+  connect_timeout: 2s
+  health_check: { path: /healthz, interval: 2s, timeout: 1s }
+clients: { trusted_proxies: [10.0.0.0/8, "::1", "fd00::/8"], max_header_bytes: 32KiB, max_body_bytes: 1GiB }
+admin: { listen: "[::1]:9090", token_env: ADMIN_TOKEN }
+log: { level: debug, format: logfmt, decisions: off, decision_header: true }
+"""
+    write("config-loader", "rules-and-sections.yaml", rules)
+    write("config-loader", "anchors-merge.yaml", """x-pool: &pool
+  database: "host=db dbname=app"
+  servers: [app1:8000, { address: "app2:8000", weight: 3 }]
+listen: "[::]:8080"
+primary:
+  <<: *pool
+replicas:
+  - { <<: *pool, name: r1 }
+  - <<: [*pool]
+    name: r2
+    servers: ["[fd00::1]:8000"]
+""")
+    errors = {
+        "err-unknown-key.yaml": MINIMAL + "lisen: 1.2.3.4:80\nroutng: {}\n",
+        "err-duplicate-key.yaml": MINIMAL + "listen: 127.0.0.1:9\n",
+        "err-values.yaml": MINIMAL.replace("127.0.0.1:8080", "8080") + """drain_timeout: 10MB
+clients: { max_body_bytes: 10MB, max_header_bytes: -1, trusted_proxies: [10.0.0.0/33, nope] }
+lag: { poll_interval: 0, readmit_after: 1e3, max_lag: 5 }
+pin: { mode: wal, same_site: lax, path: "no/slash;", secret_env: 9BAD }
+log: { level: loud, decisions: maybe }
+""",
+        "err-routing.yaml": MINIMAL + """routing:
+  read_methods: [GET, "BAD METHOD"]
+  rules:
+    - name: bad regex
+      match: { path_regex: "(unclosed", path_prefix: nope }
+      route: sideways
+    - name: dup
+      match: {}
+      route: primary
+    - name: dup
+      match: { header: { "bad name": x, X-A: [1] }, methods: [] }
+""",
+        "err-pools.yaml": """listen: 127.0.0.1:80
+primary: { database: "", servers: [] }
+replicas:
+  - { name: primary, database: x, servers: [a:0, "a:1", a:1, { address: b:2, weight: 0 }, [c:3]] }
+  - { name: "bad name!", servers: x }
+  - { name: r, database: "postgresql://u:secret@h/db" }
+  - { name: r, database: {password: hunter2} }
+admin: { listen: 127.0.0.1:80 }
+""",
+        "err-types.yaml": "listen: [1, 2]\nprimary: x\nreplicas: {a: 1}\nrouting: 3\npin: [a]\n",
+        "err-syntax.yaml": "listen: 127.0.0.1:80\nprimary:\n  servers: [a:1\n  database: \"x\n",
+        "err-tab.yaml": "listen: 127.0.0.1:80\n\tprimary: x\n",
+        "err-alias.yaml": "listen: *nowhere\n",
+        "err-merge.yaml": MINIMAL + "routing:\n  <<: [1, 2]\n  <<: x\n",
+        "empty.yaml": "",
+        "comment-only.yaml": "# nothing\n",
+        "scalar.yaml": "just text\n",
+        "document-markers.yaml": "---\n" + MINIMAL + "...\n---\nsecond: doc\n",
+        "crlf.yaml": MINIMAL.replace("\n", "\r\n"),
+        "unicode.yaml": MINIMAL.replace("replica-a", "réplica\u2028a") + "\u00e9t\u00e9: \u2603\n",
+        "merge-fanout.yaml": """a: &a {x: 1, y: 2}
+b: &b {<<: [*a, *a, *a, *a]}
+c: &c {<<: [*b, *b, *b, *b]}
+d: &d {<<: [*c, *c, *c, *c]}
+routing:
+  <<: [*d, *d, *d, *d]
+""" + MINIMAL,
+    }
+    for name, text in errors.items():
+        write("config-loader", name, text)
+
+
+# ---- pin-token -------------------------------------------------------------
+def pin_seeds():
+    seeds = {
+        "valid-ttl": token(NOW - 1000),
+        "valid-lsn": token(NOW - 1000, 0x0000_0003_0000_0148),
+        "expired": token(NOW - TTL),
+        "future-ok": token(NOW + TTL),
+        "future-too-far": token(NOW + TTL + 1),
+        "forged": token(NOW, key=b"another key"),
+        "bad-version": b64(bytes([2, 0]) + struct.pack(">Q", NOW)) + "." + b64(bytes(32)),
+        "padded": token(NOW) + "=",
+        "two-dots": token(NOW) + ".x",
+        "no-dot": b64(b"\x01\x00" + struct.pack(">Q", NOW)),
+        "empty": "",
+        "garbage": "!!not.base64!!",
+        "long": "A" * 100 + "." + "B" * 43,
+        "nontrailing-bits": "AQ." + "B" * 43,
+    }
+    for name, value in seeds.items():
+        write("pin-token", name, value)
+    write("pin-token", "binary-header", bytes([1, 1]) + struct.pack(">QQ", NOW, 0x16B3748) + bytes([7, 200, 0x2E]))
+
+
+# ---- cookie-header ---------------------------------------------------------
+def cookie_seeds():
+    valid = token(NOW - 500, 0x3000148)
+    seeds = {
+        "browser": f"_ga=GA1.2.12345.67890; theme=dark; switchyard_pin={valid}; session=abc%3D%3D",
+        "only-pin": f"switchyard_pin={valid}",
+        "quoted": f'switchyard_pin="{valid}"',
+        "spaces-tabs": f"\t a=1 ;  switchyard_pin = x;switchyard_pin=  {valid}  ;",
+        "expired-then-valid": f"switchyard_pin={token(NOW - TTL)}\nswitchyard_pin={valid}",
+        "no-pin-two-headers": "a=b; c=d\ne=f",
+        "empty-value": "switchyard_pin=; x=y",
+        "lookalikes": "Switchyard_Pin=1; switchyard_pinx=2; xswitchyard_pin=3; switchyard_pin",
+        "custom-name": f"name=sy\nsy=1; sy={valid}",
+        "empty-name": "name=\n=abc; x=1",
+        "unicode": "é=ü; switchyard_pin=\u00e9\u0301; ☃=x",
+        "quotes-only": 'switchyard_pin="; switchyard_pin=""',
+    }
+    for name, value in seeds.items():
+        write("cookie-header", name, value)
+
+
+# ---- rule-matcher ----------------------------------------------------------
+def rule_seeds():
+    seeds = {
+        "spec-rules": "rule\tprimary\tprefix=/admin\nrule\treplica\tmethods=POST\tprefix=/search\nrequest\tPOST\t/search/items\nreplica\t1\t0/3000000\nreplica\t0\n",
+        "regex-header": "rule\treplica\tregex=^/reports/[0-9]+(/csv)?$\theader=X-Consistency:strong\nrequest\tGET\t/reports/12/csv\nheader\tx-consistency\tstrong\nreplica\t1\n",
+        "pinned-lsn": "pin\tvalid\t0/3000148\nreplica\t1\t0/3000100\nreplica\t1\t0/3000148\nreplica\t0\t1/0\nrequest\tGET\t/items/7\n",
+        "pinned-ttl": "mode\tttl\npin\tvalid\t0/1\nreplica\t1\t0/2\nrequest\tHEAD\t/\n",
+        "write": "request\tDELETE\t/items/7\nreplica\t1\n",
+        "no-replica-fail": "fail\nrequest\tGET\t/\nreplica\t0\nrule\treplica\tprefix=/r\n",
+        "custom-read": "read\tGET,PROPFIND\nrequest\tPROPFIND\t/dav\nreplica\t1\npin\texpired\n",
+        "unicode-path": "rule\tprimary\tprefix=/admin\nrule\tprimary\tprefix=/caf\u00e9\nrequest\tGET\t/admin\u0301/users\nreplica\t1\n",
+        "header-unicode": "rule\tprimary\theader=x-a:caf\u00e9\nheader\tX-A\tcafe\u0301\nrequest\tGET\t/\nreplica\t1\n",
+        "regex-special": "rule\tprimary\tregex=(a|b)*c{2,3}[[:digit:]]\\.$\nrule\treplica\tregex=[\nrequest\tGET\t/abacc1.\n",
+        "many-replicas": "request\tGET\t/\n" + "replica\t0\n" * 63 + "replica\t1\n",
+    }
+    for name, value in seeds.items():
+        write("rule-matcher", name, value)
+
+
+# ---- forwarded-for ---------------------------------------------------------
+def forwarded_seeds():
+    seeds = {
+        "untrusted": "peer\t203.0.113.9\nxff\t1.2.3.4\nproto\thttps\nhost\texample.com\n",
+        "trusted-chain": "peer\t10.0.4.1\ntrusted\t10.0.0.0/8\nxff\t203.0.113.9, 10.0.4.7\nxff\t10.0.4.8\nproto\thttps\nxhost\tshop.example\nhost\tinternal\n",
+        "spoofed-left": "peer\t10.0.4.1\ntrusted\t10.0.0.0/8\nxff\t1.1.1.1, 203.0.113.9, 10.9.9.9\n",
+        "garbage-element": "peer\t10.0.4.1\ntrusted\t10.0.0.0/8\nxff\t203.0.113.9, unknown, 10.1.1.1\n",
+        "all-trusted": "peer\t10.0.0.1\ntrusted\t10.0.0.0/8\nxff\t10.0.0.2,10.0.0.3\n",
+        "ipv6": "peer\t::1\ntrusted\t::1/128\ntrusted\tfd00::/8\nxff\t2001:db8::1, fd00::5\n",
+        "mapped": "peer\t::ffff:10.0.0.1\ntrusted\t10.0.0.0/8\nxff\t::ffff:192.0.2.1\n",
+        "tabs-empty": "peer\t10.0.0.1\ntrusted\t0.0.0.0/0\nxff\t ,\t, 192.0.2.1 ,\n",
+        "bad-cidrs": "peer\t10.0.0.1\ntrusted\t10.0.0.0/33\ntrusted\t10.0.0.0/\ntrusted\t::/0\nxff\t1.2.3.4\n",
+    }
+    for name, value in seeds.items():
+        write("forwarded-for", name, value)
+
+
+# ---- value-parsers ---------------------------------------------------------
+def value_seeds():
+    values = [
+        "0/3000148", "FFFFFFFF/FFFFFFFF", "0/0", "1/ABCdef0", "127.0.0.1", "::1", "fe80::1%eth0", "::ffff:1.2.3.4",
+        "10.0.0.0/8", "::/0", "2001:db8::/129", "127.0.0.1:8080", "[::1]:9090", "app.internal:80", "host:65536",
+        "250ms", "1m30s", "1.5s", "0", "2562047h", "1.0000000001s", "16KiB", "10MiB", "1GiB", "18446744073709551615",
+        "17179869184GiB", "10MB",
+    ]
+    for index, value in enumerate(values):
+        write("value-parsers", f"v{index:02d}", value)
+
+
+# ---- header-hygiene --------------------------------------------------------
+def header_seeds():
+    seeds = {
+        "request": "Host: example.com\nConnection: keep-alive, X-Secret\nKeep-Alive: timeout=5\nX-Secret: 1\nTE: trailers\nUpgrade: websocket\nProxy-Authorization: Basic x\nX-Switchyard-Pin: force\nAccept: */*\n",
+        "response": "Content-Type: text/plain\nTransfer-Encoding: chunked\nTrailer: Expires\nX-Switchyard-LSN: 0/3000148\nSet-Cookie: a=b\nconnection: close\n",
+        "case-and-lists": "CONNECTION: Foo ,BAR\nconnection: ,, baz\nfoo: 1\nBar: 2\nBAZ: 3\nqux: 4\n",
+        "tabs": "Connection: keep-alive,\tX-Internal\nX-Internal: secret\n",
+        "nothing-to-do": "Host: a\nAccept: b\nContent-Length: 3\n",
+        "proxy-prefixes": "Proxy-Connection: keep-alive\nproxy-x: 1\nProxyfoo: 2\nX-Switchyard: 3\nx-switchyard-: 4\n",
+    }
+    for name, value in seeds.items():
+        write("header-hygiene", name, value)
+
+
+if __name__ == "__main__":
+    config_seeds(); pin_seeds(); cookie_seeds(); rule_seeds(); forwarded_seeds(); value_seeds(); header_seeds()
+    for target in sorted(os.listdir(CORPUS)):
+        print(target, len(os.listdir(os.path.join(CORPUS, target))))
