@@ -17,12 +17,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer")
+        .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
+        // What every executable does around its target: abort on a broken invariant, run libFuzzer's driver.
+        .target(name: "FuzzDriver", dependencies: ["CLibFuzzer"], path: "Sources/FuzzDriver"),
     ] + targetNames.map { name in
         .executableTarget(
             name: "fuzz-\(name)",
             dependencies: [
-                "CLibFuzzer",
+                "FuzzDriver",
                 .product(name: "SwitchyardFuzzTargets", package: "switchyard"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -1,30 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import CLibFuzzer
+import FuzzDriver
 import SwitchyardFuzzTargets
 
-/// One input through `FuzzTargets.pinToken`; a broken invariant aborts, so
-/// that libFuzzer keeps the input as a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    do {
-        try FuzzTargets.pinToken(bytes)
-    } catch {
-        // Straight to file descriptor 2: nothing buffered is lost by abort.
-        let message = Array("\(error)\n".utf8)
-        _ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        abort()
-    }
-    return 0
+    FuzzDriver.testOneInput(data, size, FuzzTargets.pinToken)
 }
 
-/// The program's main: SwiftPM links an executable with `main` defined as
-/// `fuzz_pin_token_main`, so libFuzzer's own main is not used; its driver is.
 @_cdecl("fuzz_pin_token_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput)
+    FuzzDriver.main(argc, argv, fuzzTestOneInput)
 }
