@@ -21,17 +21,8 @@ public enum ProcessMemory {
 
     /// Number of open file descriptors (entries of /proc/self/fd), 0 when unavailable.
     public static func openFileDescriptorCount() -> Int {
-        guard let directory = opendir("/proc/self/fd") else { return 0 }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            let isDotEntry = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                raw.first == UInt8(ascii: ".")
-            }
-            if !isDotEntry { count += 1 }
-        }
         // Do not count the descriptor opendir itself holds.
-        return max(0, count - 1)
+        max(0, self.entryCount("/proc/self/fd") - 1)
     }
 
     /// Resident set size in bytes of another process (VmRSS from /proc/PID/status), 0 when unavailable.
@@ -41,7 +32,12 @@ public enum ProcessMemory {
 
     /// Number of open file descriptors of another process (entries of /proc/PID/fd), 0 when unavailable.
     public static func openFileDescriptorCount(pid: Int32) -> Int {
-        guard let directory = opendir("/proc/\(pid)/fd") else { return 0 }
+        self.entryCount("/proc/\(pid)/fd")
+    }
+
+    /// Entries of a directory other than `.` and `..`, 0 when it cannot be read.
+    private static func entryCount(_ path: String) -> Int {
+        guard let directory = opendir(path) else { return 0 }
         defer { closedir(directory) }
         var count = 0
         while let entry = readdir(directory) {
