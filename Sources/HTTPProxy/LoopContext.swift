@@ -11,6 +11,8 @@ final class LoopContext {
     private var balancerGeneration = -1
     private var primaryBalancer = Balancer(.roundRobin, weights: [])
     private var replicaBalancer = Balancer(.roundRobin, weights: [])
+    /// Pin cookies this loop has verified (a pinned client repeats its cookie on every request).
+    var pinCache = PinVerificationCache()
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop

@@ -723,10 +723,18 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Helpers
 
+    /// The pin the request's `Cookie` headers carry (the first header holding
+    /// the pin cookie decides, as `CookieHeader.pinStatus`), verified through
+    /// this loop's cache: a pinned client's repeated cookie costs no HMAC.
     private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
-        CookieHeader.pinStatus(
-            headers["cookie"], name: snapshot.configuration.pin.cookie, signer: snapshot.signer,
-            nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+        let name = snapshot.configuration.pin.cookie
+        for header in headers where HeaderHygiene.equalsIgnoringCase(header.name, "cookie") {
+            if let value = CookieHeader.value(named: name, in: header.value[...]) {
+                return self.loop.pinCache.verify(
+                    value, signer: snapshot.signer, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+            }
+        }
+        return .none
     }
 
     /// Sets the `X-Forwarded-*` and `X-Real-IP` headers; returns the real client address.

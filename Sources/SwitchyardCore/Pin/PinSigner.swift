@@ -23,8 +23,49 @@ public struct PinSigner: Sendable {
     /// instead of re-keying (the key schedule is most of an HMAC of 18 bytes).
     private let keyed: HMAC<SHA256>
 
+    /// A SHA-256 of the key: tells two signers' keys apart without keeping the
+    /// key itself anywhere else (`PinVerificationCache` tags its entries with it).
+    public struct KeyIdentity: Sendable, Hashable {
+        let words: (UInt64, UInt64, UInt64, UInt64)
+
+        init(_ digest: SHA256.Digest) {
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            digest.withUnsafeBytes { bytes in
+                func word(_ offset: Int) -> UInt64 {
+                    var value: UInt64 = 0
+                    for index in offset..<(offset + 8) {
+                        value = (value << 8) | UInt64(bytes[index])
+                    }
+                    return value
+                }
+                words = (word(0), word(8), word(16), word(24))
+            }
+            self.words = words
+        }
+
+        public static func == (lhs: KeyIdentity, rhs: KeyIdentity) -> Bool {
+            lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+                && lhs.words.3 == rhs.words.3
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(self.words.0)
+            hasher.combine(self.words.1)
+            hasher.combine(self.words.2)
+            hasher.combine(self.words.3)
+        }
+    }
+
+    public let keyIdentity: KeyIdentity
+
+    /// Longest valid token: 18-byte payload (24 chars) + '.' + 32-byte MAC (43
+    /// chars) is 68; anything over this is rejected without decoding.
+    public static let maximumTokenLength = 80
+
     public init(key: some Collection<UInt8>) {
-        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: Array(key)))
+        let key = Array(key)
+        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: key))
+        self.keyIdentity = KeyIdentity(SHA256.hash(data: key))
     }
 
     private func authenticationCode(_ payload: [UInt8]) -> HMAC<SHA256>.MAC {
@@ -65,13 +106,17 @@ public struct PinSigner: Sendable {
         if value.isEmpty {
             return .none
         }
-        // Longest valid token: 18-byte payload (24 chars) + '.' + 32-byte MAC (43 chars).
-        guard value.utf8.count <= 80, let dot = value.firstIndex(of: ".") else { return .invalid }
+        guard value.utf8.count <= PinSigner.maximumTokenLength, let dot = value.firstIndex(of: ".") else { return .invalid }
         guard let payload = Base64URL.decode(value[value.startIndex..<dot]),
             let mac = Base64URL.decode(value[value.index(after: dot)...]),
             PinSigner.equal(self.authenticationCode(payload), mac),
             let token = PinToken(payload: payload)
         else { return .invalid }
+        return PinSigner.status(of: token, nowMillis: nowMillis, ttlMillis: ttlMillis)
+    }
+
+    /// Whether a token with a valid signature is still valid at `nowMillis`.
+    public static func status(of token: PinToken, nowMillis: UInt64, ttlMillis: UInt64) -> PinStatus {
         if token.issuedAtMillis > nowMillis {
             return token.issuedAtMillis - nowMillis <= ttlMillis ? .valid(token) : .invalid
         }

@@ -69,12 +69,34 @@ private func pathWithoutQuery(_ uri: String) -> String {
     return uri
 }
 
-/// What ProxyServerHandler.pinStatus does (private there): the real CookieHeader scan and verify.
+/// HeaderHygiene.equalsIgnoringCase(name, "cookie") (internal to HTTPProxy; the same loop).
+private func isCookieName(_ name: String) -> Bool {
+    let target: StaticString = "cookie"
+    let utf8 = name.utf8
+    guard utf8.count == target.utf8CodeUnitCount else { return false }
+    return target.withUTF8Buffer { expected in
+        var index = utf8.startIndex
+        for byte in expected {
+            let actual = utf8[index]
+            let folded = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
+            if folded != byte { return false }
+            utf8.formIndex(after: &index)
+        }
+        return true
+    }
+}
+
+/// What ProxyServerHandler.pinStatus does (private there): the real
+/// CookieHeader scan, verified through the event loop's PinVerificationCache.
 @inline(never)
-private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
-    CookieHeader.pinStatus(
-        headers["cookie"], name: snapshot.configuration.pin.cookie, signer: snapshot.signer,
-        nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot, cache: inout PinVerificationCache) -> PinStatus {
+    let name = snapshot.configuration.pin.cookie
+    for header in headers where isCookieName(header.name) {
+        if let value = CookieHeader.value(named: name, in: header.value[...]) {
+            return cache.verify(value, signer: snapshot.signer, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+        }
+    }
+    return .none
 }
 
 /// The servers a request was already sent to (HTTPProxy's TriedServers keeps
@@ -221,21 +243,31 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("pin: verify valid, loop cache hit") { benchmark in
+        var cache = PinVerificationCache()
+        let value = validCookie[...]
+        for _ in benchmark.scaledIterations {
+            blackHole(cache.verify(value, signer: signer, nowMillis: now, ttlMillis: ttl))
+        }
+    }
+
     Benchmark("pin: verify forged") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(signer.verify(forgedCookie, nowMillis: now, ttlMillis: ttl))
         }
     }
 
-    Benchmark("handler: Cookie header parse + verify") { benchmark in
+    Benchmark("handler: Cookie header parse + verify (loop cache)") { benchmark in
+        var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
-            blackHole(pinStatus(pinnedHeaders, snapshot: snapshot))
+            blackHole(pinStatus(pinnedHeaders, snapshot: snapshot, cache: &cache))
         }
     }
 
     Benchmark("handler: no Cookie header") { benchmark in
+        var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
-            blackHole(pinStatus(plainHeaders, snapshot: snapshot))
+            blackHole(pinStatus(plainHeaders, snapshot: snapshot, cache: &cache))
         }
     }
 
@@ -282,10 +314,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("path: GET, no cookie -> replica") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
         let tried: Tried = nil
+        var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(plainHeaders, snapshot: snapshot)
+            let pin = pinStatus(plainHeaders, snapshot: snapshot, cache: &cache)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
             let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
@@ -301,10 +334,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("path: GET, valid pin -> primary") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
+        var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(pinnedHeaders, snapshot: snapshot)
+            let pin = pinStatus(pinnedHeaders, snapshot: snapshot, cache: &cache)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items/7")
             let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
@@ -320,10 +354,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("path: POST -> primary + sign pin") { benchmark in
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
+        var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(plainHeaders, snapshot: snapshot)
+            let pin = pinStatus(plainHeaders, snapshot: snapshot, cache: &cache)
             let board = runtime.replicaBoard
             let path = pathWithoutQuery("/items")
             let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
