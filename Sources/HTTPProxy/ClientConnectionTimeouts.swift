@@ -6,10 +6,11 @@ import NIOCore
 /// (an idle keep-alive connection is closed). Slow-loris clients get a 408
 /// and a closed connection.
 ///
-/// Cheap on the request path: no timer is scheduled or cancelled per request.
-/// One check per connection runs every `min(header_timeout, idle_timeout)` and
-/// compares the time spent in the current state with its limit, so a limit is
-/// enforced between 1× and 2× its value (nginx's timers are coarse the same way).
+/// Cheap on the request path: no timer is scheduled or cancelled per request,
+/// nor per connection. The event loop's `ClientTimeoutSweep` checks every
+/// connection every `min(header_timeout, idle_timeout)`, comparing the time
+/// spent in the current state with its limit, so a limit is enforced between
+/// 1× and 2× its value (nginx's timers are coarse the same way).
 final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -24,16 +25,21 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
 
     private let headerTimeout: Int64
     private let idleTimeout: Int64
-    private let period: TimeAmount
+    /// How often the sweep must look at this connection.
+    let period: TimeAmount
+    private let sweep: ClientTimeoutSweep
+    /// This connection's place in the sweep's list (nil when not registered).
+    var sweepIndex: Int?
+    private var context: ChannelHandlerContext?
     private var state = State.awaitingHead
     private var since = NIODeadline.now()
-    private var timer: Scheduled<Void>?
     private var closing = false
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, sweep: ClientTimeoutSweep) {
         self.headerTimeout = headerTimeout.nanoseconds
         self.idleTimeout = idleTimeout.nanoseconds
         self.period = .nanoseconds(max(1_000_000, min(headerTimeout.nanoseconds, idleTimeout.nanoseconds)))
+        self.sweep = sweep
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -59,7 +65,7 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .idle = self.state {
             self.state = .awaitingHead
-            self.since = NIODeadline.now()
+            self.since = self.sweep.now
         }
         context.fireChannelRead(data)
     }
@@ -75,36 +81,31 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
     /// The response was sent: the connection is idle from now.
     func responseComplete() {
         self.state = .idle
-        self.since = NIODeadline.now()
+        self.since = self.sweep.now
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard self.timer == nil else { return }
+        guard self.sweepIndex == nil, !self.closing else { return }
+        self.context = context
         self.state = .awaitingHead
-        self.since = NIODeadline.now()
-        self.schedule(context: context)
+        self.since = self.sweep.now
+        self.sweep.add(self)
     }
 
     private func stop() {
-        self.timer?.cancel()
-        self.timer = nil
+        self.sweep.remove(self)
+        self.context = nil
     }
 
-    private func schedule(context: ChannelHandlerContext) {
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        // A strong capture (no side table for the handler); cancelled when the channel goes.
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.period) {
-            self.timer = nil
-            self.check(context: bound.value)
-        }
-    }
-
-    private func check(context: ChannelHandlerContext) {
-        guard !self.closing, context.channel.isActive else { return }
-        let elapsed = (NIODeadline.now() - self.since).nanoseconds
+    /// Called by the sweep: closes the connection when it has spent too long
+    /// waiting for a request head (408 first) or idle.
+    func check(now: NIODeadline) {
+        guard !self.closing, let context = self.context, context.channel.isActive else { return }
+        let elapsed = (now - self.since).nanoseconds
         switch self.state {
         case .awaitingHead where elapsed >= self.headerTimeout:
             self.closing = true
+            self.stop()
             var buffer = context.channel.allocator.buffer(capacity: 96)
             buffer.writeString("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
             context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
@@ -112,9 +113,10 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
             }
         case .idle where elapsed >= self.idleTimeout:
             self.closing = true
+            self.stop()
             context.close(promise: nil)
         case .awaitingHead, .idle, .inRequest:
-            self.schedule(context: context)
+            break
         }
     }
 }

@@ -67,7 +67,8 @@ public final class HTTPProxyServer: Sendable {
                         throw ChannelError.ioOnClosedChannel
                     }
                     let sync = channel.pipeline.syncOperations
-                    let timeouts = ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+                    let timeouts = ClientConnectionTimeouts(
+                        headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: loop.value.clientTimeouts)
                     try sync.addHandler(timeouts)
                     try sync.configureHTTPServerPipeline(
                         // No pipelining assistance: the proxy handler queues pipelined requests

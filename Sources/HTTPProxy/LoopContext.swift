@@ -14,8 +14,12 @@ final class LoopContext {
     /// Pin cookies this loop has verified (a pinned client repeats its cookie on every request).
     var pinCache = PinVerificationCache()
 
+    /// The header and idle timeouts of this loop's client connections.
+    let clientTimeouts: ClientTimeoutSweep
+
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.clientTimeouts = ClientTimeoutSweep(eventLoop: eventLoop)
     }
 
     // MARK: Balancing
@@ -132,6 +136,7 @@ final class LoopContext {
 
     /// Closes every idle connection (shutdown).
     func closeIdle() {
+        self.clientTimeouts.cancel()
         self.sweeper?.cancel()
         self.sweeper = nil
         let all = self.idle.values.flatMap { $0 }
