@@ -38,7 +38,7 @@ enum HeaderHygiene {
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
         for (name, value) in headers {
-            if Self.isRemoved(name) || (!listed.isEmpty && listed.contains(where: { Self.equalsIgnoringCase(name, $0) })) {
+            if Self.isRemoved(name) || (!listed.isEmpty && listed.contains(where: { Self.namesEqualIgnoringCase(name, $0) })) {
                 continue
             }
             kept.append((name, value))
@@ -135,7 +135,10 @@ enum HeaderHygiene {
     }
 
     /// `Connection` lists names case-insensitively; compare two runtime names.
-    private static func equalsIgnoringCase(_ name: String, _ other: Substring) -> Bool {
+    /// (Not an `equalsIgnoringCase` overload: a call with a string literal
+    /// would pick this one, the literal becoming a `Substring`, over the
+    /// `StaticString` version meant for literals.)
+    private static func namesEqualIgnoringCase(_ name: String, _ other: Substring) -> Bool {
         let left = name.utf8
         let right = other.utf8
         guard left.count == right.count else { return false }

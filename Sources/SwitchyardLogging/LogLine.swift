@@ -187,9 +187,17 @@ public struct LogLine: Sendable {
 
     public static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        // Almost every value needs no escape: check, then copy it whole.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        // Almost every value needs no escape: check the contiguous bytes, then
+        // copy them whole (a scan through String.UTF8View's iterator cost ~2 %
+        // of the request path).
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
@@ -226,13 +234,18 @@ public struct LogLine: Sendable {
     }
 
     public static func appendLogfmtValue(_ value: String, to bytes: inout [UInt8]) {
-        let needsQuotes =
-            value.isEmpty
-            || value.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\\") }
-        if needsQuotes {
+        let copied = value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.isEmpty else { return false }
+            for byte in utf8
+            where byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true {
+            // Needs quotes (or is empty, or not contiguous: quoting is always correct).
             LogLine.appendJSONString(value, to: &bytes)
-        } else {
-            bytes.append(contentsOf: value.utf8)
         }
     }
 }
