@@ -22,6 +22,8 @@ final class Exchange {
     let pin: PinStatus
     let isIdempotent: Bool
     let clientKeepAlive: Bool
+    /// The client spoke HTTP/1.0: it cannot read a chunked body.
+    let clientIsHTTP10: Bool
     var upstreamHead: HTTPRequestHead
 
     // Attempts
@@ -66,6 +68,7 @@ final class Exchange {
         pin: PinStatus,
         isIdempotent: Bool,
         clientKeepAlive: Bool,
+        clientIsHTTP10: Bool = false,
         upstreamHead: HTTPRequestHead
     ) {
         self.snapshot = snapshot
@@ -79,6 +82,7 @@ final class Exchange {
         self.pin = pin
         self.isIdempotent = isIdempotent
         self.clientKeepAlive = clientKeepAlive
+        self.clientIsHTTP10 = clientIsHTTP10
         self.upstreamHead = upstreamHead
     }
 

@@ -276,6 +276,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             pin: pin,
             isIdempotent: ProxyServerHandler.idempotentMethods.contains(methodText),
             clientKeepAlive: head.isKeepAlive,
+            clientIsHTTP10: head.version.major == 1 && head.version.minor == 0,
             upstreamHead: upstreamHead
         )
         if !hasBody {
@@ -527,6 +528,17 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.status = Int(responseHead.status.code)
 
         var head = HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: responseHead.headers)
+        if exchange.clientIsHTTP10 {
+            // An HTTP/1.0 client cannot read chunks (RFC 9112 §6.1): answer in its
+            // version, so the encoder does not chunk, and end a body without a
+            // Content-Length by closing the connection (nginx does the same).
+            head.version = .http1_0
+            if responseHead.status.mayHaveResponseBody && exchange.method != "HEAD"
+                && !responseHead.headers.contains(name: "content-length")
+            {
+                self.closeAfterResponse = true
+            }
+        }
         var appPin: String? = nil
         var appLSN: LSN? = nil
         if HeaderHygiene.strip(&head.headers) {
@@ -584,6 +596,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             // Not keeping the connection: say so.
             if !exchange.requestEnded { self.closeAfterResponse = true }
             head.headers.replaceOrAdd(name: "connection", value: "close")
+        } else if exchange.clientIsHTTP10 {
+            // HTTP/1.0 keep-alive is opt-in on both sides: confirm it.
+            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
         self.context?.write(self.wrapOutboundOut(.head(head)), promise: nil)
     }
