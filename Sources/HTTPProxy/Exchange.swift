@@ -53,6 +53,8 @@ final class Exchange {
     var upstreamKeepAlive = true
     var status = 0
     var pinSet = false
+    /// The response body goes to the client in chunks (no Content-Length from the app).
+    var chunkedToClient = false
     /// Upstream events held while the pin position is being fetched (replayed in order).
     var held: [HeldUpstreamEvent]? = nil
 
@@ -119,6 +121,6 @@ final class Exchange {
 
 /// What the upstream connection did while a response was held for its pin position.
 enum HeldUpstreamEvent {
-    case part(HTTPClientResponsePart)
+    case event(UpstreamResponseEvent)
     case closed((any Error)?)
 }

@@ -70,17 +70,15 @@ public final class HTTPProxyServer: Sendable {
                     let timeouts = ClientConnectionTimeouts(
                         headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: loop.value.clientTimeouts)
                     try sync.addHandler(timeouts)
-                    try sync.configureHTTPServerPipeline(
-                        // No pipelining assistance: the proxy handler queues pipelined requests
-                        // itself and keeps reading (holding reads costs two epoll_ctl per request).
-                        withPipeliningAssistance: false,
-                        withErrorHandling: false,
-                        // Response headers come from llhttp's parse of the app's response or from
-                        // validated configuration: re-validating them per response cost ~8 %.
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
-                        withDecoderLimitConfiguration: decoderLimits
-                    )
+                    // The request decoder only: responses are written as bytes by
+                    // ProxyServerHandler (the app's header lines copied as they came),
+                    // so there is no response encoder, no header re-validation and no
+                    // pipelining helper (the proxy handler queues pipelined requests
+                    // itself and keeps reading: holding reads costs two epoll_ctl per request).
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)
+                        ))
                     try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value, timeouts: timeouts))
                     self.track(channel)
                 }

@@ -159,7 +159,9 @@ final class LoopContext {
                     // No outbound header validation: every header we send was parsed by
                     // llhttp from the client (so it is valid) or built by us from validated
                     // configuration; re-checking each byte cost ~9 % of the request path.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    // Requests through NIO's encoder; responses parsed as bytes by
+                    // UpstreamConnection (no NIO response decoder).
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server))
                 }
             }

@@ -12,8 +12,10 @@ import SwitchyardLogging
 /// connection is opened on that same loop.
 final class ProxyServerHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    /// Responses are written as bytes: the app's header lines are copied as
+    /// they came (see `UpstreamResponseParser`), not re-encoded by NIO.
+    typealias OutboundOut = ByteBuffer
 
     private static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]
 
@@ -285,7 +287,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.exchange = exchange
         if expectsContinue {
-            self.context?.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            self.context?.writeAndFlush(self.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         self.startAttempt(exchange, now: now)
     }
@@ -521,31 +523,26 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Response
 
-    private func relayHead(_ responseHead: HTTPResponseHead, exchange: Exchange) {
+    private func relayHead(_ head: UpstreamResponseHead, exchange: Exchange) {
         exchange.responseDeadline = 0
         exchange.responseStarted = true
-        exchange.upstreamKeepAlive = responseHead.isKeepAlive
-        exchange.status = Int(responseHead.status.code)
-
-        var head = HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: responseHead.headers)
+        exchange.upstreamKeepAlive = head.keepAlive
+        exchange.status = head.status
+        let bodyEndsWithoutLength = head.framing == .chunked || head.framing == .untilClose
         if exchange.clientIsHTTP10 {
-            // An HTTP/1.0 client cannot read chunks (RFC 9112 §6.1): answer in its
-            // version, so the encoder does not chunk, and end a body without a
-            // Content-Length by closing the connection (nginx does the same).
-            head.version = .http1_0
-            if responseHead.status.mayHaveResponseBody && exchange.method != "HEAD"
-                && !responseHead.headers.contains(name: "content-length")
-            {
+            // An HTTP/1.0 client cannot read chunks (RFC 9112 §6.1): a body without
+            // a Content-Length ends when the connection closes (nginx does the same).
+            exchange.chunkedToClient = false
+            if bodyEndsWithoutLength {
                 self.closeAfterResponse = true
             }
+        } else {
+            exchange.chunkedToClient = bodyEndsWithoutLength
         }
-        var appPin: String? = nil
-        var appLSN: LSN? = nil
-        if HeaderHygiene.strip(&head.headers) {
-            // The app spoke to us in X-Switchyard-* headers (stripped from the client's copy).
-            appPin = responseHead.headers.first(name: "x-switchyard-pin")?.lowercased()
-            appLSN = responseHead.headers.first(name: "x-switchyard-lsn").flatMap { LSN(parsing: $0.trimmingASCIISpaces()) }
-        }
+
+        // The app speaks to us in X-Switchyard-* headers (never forwarded to the client).
+        let appPin = head.pinDirective
+        let appLSN = head.lsnText.flatMap { LSN(parsing: $0[...]) }
         let wantsPin = (exchange.decision.setsPin && appPin != "none") || appPin == "force"
         if wantsPin {
             if exchange.snapshot.configuration.pin.mode == .lsn, appLSN == nil, let source = self.runtime.positionSource {
@@ -560,9 +557,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                     exchange.held = nil
                     for event in held {
                         switch event {
-                        case .part(let part):
+                        case .event(let event):
                             guard self.exchange === exchange else { break }
-                            self.relayUpstream(part, exchange: exchange)
+                            self.relayUpstream(event, exchange: exchange)
                         case .closed(let error):
                             if let connection = exchange.connection {
                                 self.upstream(connection, closedWith: error)
@@ -582,39 +579,96 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
     }
 
-    private func sendHead(_ head: HTTPResponseHead, exchange: Exchange, pin: PinToken?) {
-        var head = head
+    /// The client's response head: the status line and the app's header lines
+    /// copied as they came (minus what never crosses the proxy), then ours.
+    private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
+        guard let context = self.context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 160)
+        buffer.writeStaticString(exchange.clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        head.bytes.withUnsafeReadableBytes { bytes in
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
+            buffer.writeStaticString("\r\n")
+            for run in head.runs {
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
+                if run.appendLineEnd {
+                    buffer.writeStaticString("\r\n")
+                }
+            }
+        }
+        if exchange.chunkedToClient {
+            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+        }
+        self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
+        buffer.writeStaticString("\r\n")
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// The headers Switchyard adds to a response: the pin cookie, the decision
+    /// header when configured, and what the connection does next.
+    private func appendProxyHeaders(_ buffer: inout ByteBuffer, exchange: Exchange, pin: PinToken?) {
         if let pin {
             let snapshot = exchange.snapshot
-            head.headers.add(name: "set-cookie", value: snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(pin) + snapshot.cookieAttributes)
+            buffer.writeStaticString("set-cookie: ")
+            buffer.writeString(snapshot.configuration.pin.cookie)
+            buffer.writeStaticString("=")
+            buffer.writeString(snapshot.signer.sign(pin))
+            buffer.writeString(snapshot.cookieAttributes)
+            buffer.writeStaticString("\r\n")
             exchange.pinSet = true
         }
         if exchange.snapshot.configuration.log.decisionHeader {
-            head.headers.add(name: "x-switchyard-decision", value: self.record(exchange, status: exchange.status, server: exchange.server).headerValue)
+            buffer.writeStaticString("x-switchyard-decision: ")
+            buffer.writeString(self.record(exchange, status: exchange.status, server: exchange.server).headerValue)
+            buffer.writeStaticString("\r\n")
         }
         if !exchange.clientKeepAlive || self.runtime.isDraining || self.closeAfterResponse || !exchange.requestEnded {
             // Not keeping the connection: say so.
             if !exchange.requestEnded { self.closeAfterResponse = true }
-            head.headers.replaceOrAdd(name: "connection", value: "close")
+            buffer.writeStaticString("connection: close\r\n")
         } else if exchange.clientIsHTTP10 {
             // HTTP/1.0 keep-alive is opt-in on both sides: confirm it.
-            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+            buffer.writeStaticString("connection: keep-alive\r\n")
         }
-        self.context?.write(self.wrapOutboundOut(.head(head)), promise: nil)
     }
 
-    private func relayUpstream(_ part: HTTPClientResponsePart, exchange: Exchange) {
-        switch part {
+    private func relayUpstream(_ event: UpstreamResponseEvent, exchange: Exchange) {
+        switch event {
         case .head(let head):
             self.relayHead(head, exchange: exchange)
         case .body(let buffer):
-            self.context?.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        case .end(let trailers):
-            self.finishRelayed(exchange, trailers: trailers)
+            self.relayBody(buffer, exchange: exchange)
+        case .end(let reusable):
+            self.finishRelayed(exchange, reusable: reusable)
         }
     }
 
-    private func finishRelayed(_ exchange: Exchange, trailers: HTTPHeaders?) {
+    private func relayBody(_ buffer: ByteBuffer, exchange: Exchange) {
+        guard let context = self.context, buffer.readableBytes > 0 else { return }
+        guard exchange.chunkedToClient else {
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        // One chunk per slice received: size line, data, line end.
+        var size = context.channel.allocator.buffer(capacity: 18)
+        ProxyServerHandler.writeHex(buffer.readableBytes, to: &size)
+        size.writeStaticString("\r\n")
+        context.write(self.wrapOutboundOut(size), promise: nil)
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        context.write(self.wrapOutboundOut(ByteBuffer(staticString: "\r\n")), promise: nil)
+    }
+
+    private static func writeHex(_ value: Int, to buffer: inout ByteBuffer) {
+        var digits: [UInt8] = []
+        var rest = value
+        repeat {
+            let nibble = UInt8(rest & 0xF)
+            digits.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            rest >>= 4
+        } while rest > 0
+        buffer.writeBytes(digits.reversed())
+    }
+
+    private func finishRelayed(_ exchange: Exchange, reusable: Bool) {
         self.exchange = nil
         let connection = exchange.connection
         exchange.connection = nil
@@ -626,30 +680,36 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         if let connection {
             connection.delegate = nil
-            if exchange.upstreamKeepAlive && exchange.requestEnded && exchange.pending.isEmpty {
+            if exchange.upstreamKeepAlive && reusable && exchange.requestEnded && exchange.pending.isEmpty {
                 self.loop.release(connection, keepalive: exchange.snapshot.configuration.upstream.keepalive, idleTimeout: self.idleTimeout(exchange))
             } else {
                 connection.close()
             }
         }
         self.logDecision(exchange, status: exchange.status, server: exchange.server)
-        self.completeResponse(exchange, end: .end(nil))
+        self.completeResponse(exchange)
     }
 
-    /// Writes the last part; closes or resumes reading as the connection state says.
-    private func completeResponse(_ exchange: Exchange, end: HTTPServerResponsePart) {
+    /// Ends the response (the last chunk when chunked); closes or resumes
+    /// reading as the connection state says.
+    private func completeResponse(_ exchange: Exchange) {
         guard let context = self.context else { return }
         self.timeouts.responseComplete()
         let close = self.closeAfterResponse || !exchange.clientKeepAlive || self.runtime.isDraining || !exchange.requestEnded
+        let last = exchange.chunkedToClient ? ByteBuffer(staticString: "0\r\n\r\n") : nil
         if close {
             if !exchange.requestEnded {
                 self.discardingBody = true
             }
-            context.writeAndFlush(self.wrapOutboundOut(end)).assumeIsolated().whenComplete { _ in
+            // An empty write gives the flush a future to close after.
+            context.writeAndFlush(self.wrapOutboundOut(last ?? ByteBuffer())).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {
-            context.writeAndFlush(self.wrapOutboundOut(end), promise: nil)
+            if let last {
+                context.write(self.wrapOutboundOut(last), promise: nil)
+            }
+            context.flush()
             self.drainPipelined(context: context)
             self.resumeClientReadsIfPossible()
         }
@@ -662,9 +722,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     private func finishLocally(_ exchange: Exchange, status: HTTPResponseStatus, body: String, close: Bool) {
-        guard self.exchange === exchange else { return }
+        guard self.exchange === exchange, let context = self.context else { return }
         exchange.status = Int(status.code)
         exchange.responseStarted = true
+        exchange.chunkedToClient = false
         if close {
             self.closeAfterResponse = true
         }
@@ -673,32 +734,40 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         if exchange.reachedServer && exchange.decision.setsPin && (status == .badGateway || status == .gatewayTimeout) {
             pin = PinToken(issuedAtMillis: WallClock.nowMillis(), lsn: nil)
         }
-        var head = HTTPResponseHead(version: .http1_1, status: status)
-        head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        head.headers.add(name: "content-length", value: String(body.utf8.count))
-        self.sendHead(head, exchange: exchange, pin: pin)
+        var buffer = context.channel.allocator.buffer(capacity: 256 + body.utf8.count)
+        ProxyServerHandler.writeLocalHead(status, bodyBytes: body.utf8.count, to: &buffer)
+        self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
+        buffer.writeStaticString("\r\n")
+        if exchange.method != "HEAD" {
+            buffer.writeString(body)
+        }
         self.exchange = nil
         self.logDecision(exchange, status: exchange.status, server: nil)
-        var buffer = self.context?.channel.allocator.buffer(capacity: body.utf8.count) ?? ByteBuffer()
-        buffer.writeString(body)
-        self.context?.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        self.completeResponse(exchange, end: .end(nil))
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.completeResponse(exchange)
+    }
+
+    /// Status line, content type and length of an answer Switchyard writes itself.
+    private static func writeLocalHead(_ status: HTTPResponseStatus, bodyBytes: Int, to buffer: inout ByteBuffer) {
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ")
+        buffer.writeString(String(bodyBytes))
+        buffer.writeStaticString("\r\n")
     }
 
     /// An answer before any exchange exists (bad framing): always closes the connection.
     private func respondLocally(_ status: HTTPResponseStatus, body: String) {
         guard let context = self.context else { return }
-        var head = HTTPResponseHead(version: .http1_1, status: status)
-        head.headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        head.headers.add(name: "content-length", value: String(body.utf8.count))
-        head.headers.add(name: "connection", value: "close")
-        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        var buffer = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
+        ProxyServerHandler.writeLocalHead(status, bodyBytes: body.utf8.count, to: &buffer)
+        buffer.writeStaticString("connection: close\r\n\r\n")
         buffer.writeString(body)
         self.discardingBody = true
         self.closeAfterResponse = true
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
         self.runtime.logger.notice(
@@ -823,13 +892,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 // MARK: - Upstream delegate
 
 extension ProxyServerHandler: UpstreamConnectionDelegate {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart) {
+    func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent) {
         guard let exchange = self.exchange, exchange.connection === connection else { return }
         if exchange.held != nil {
-            exchange.held?.append(.part(part))
+            exchange.held?.append(.event(event))
             return
         }
-        self.relayUpstream(part, exchange: exchange)
+        self.relayUpstream(event, exchange: exchange)
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {

@@ -6,7 +6,7 @@ import NIOHTTP1
 
 /// Receives what one upstream connection does. Loop-confined.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstream(_ connection: UpstreamConnection, received part: HTTPClientResponsePart)
+    func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent)
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstreamBecameWritable(_ connection: UpstreamConnection)
     func upstream(_ connection: UpstreamConnection, closedWith error: (any Error)?)
@@ -14,12 +14,13 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamMayRead(_ connection: UpstreamConnection) -> Bool
 }
 
-/// The last handler of an upstream (app server) channel: relays response
-/// parts to whichever exchange currently owns the connection, and holds reads
-/// while that exchange's client is not writable. Idle in a pool, it has no
-/// delegate; anything the server sends then closes the connection.
+/// The last handler of an upstream (app server) channel: parses responses
+/// (`UpstreamResponseParser`, on bytes) for whichever exchange currently owns
+/// the connection, and holds reads while that exchange's client is not
+/// writable. Idle in a pool, it has no delegate; anything the server sends
+/// then closes the connection. Requests go out through NIO's encoder.
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -38,6 +39,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var isClosed = false
     /// Requests served on this connection (the first one is on a fresh connection).
     var requestsServed = 0
+    private let parser = UpstreamResponseParser()
 
     init(server: UpstreamServerState) {
         self.server = server
@@ -64,13 +66,27 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        guard let delegate = self.delegate else {
+        let buffer = self.unwrapInboundIn(data)
+        guard self.delegate != nil else {
             // An idle connection must not talk: close it.
             context.close(promise: nil)
             return
         }
-        delegate.upstream(self, received: part)
+        do {
+            // The delegate is looked up per event: it lets go of the connection at the end.
+            try self.parser.feed(buffer) { event in
+                self.delegate?.upstream(self, received: event)
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        if self.error == nil {
+            self.error = error
+        }
+        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -108,6 +124,18 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isClosed = true
+        if self.delegate != nil {
+            do {
+                // A body read until close ends here.
+                try self.parser.endOfInput { event in
+                    self.delegate?.upstream(self, received: event)
+                }
+            } catch {
+                if self.error == nil {
+                    self.error = error
+                }
+            }
+        }
         if let delegate = self.delegate {
             self.delegate = nil
             delegate.upstream(self, closedWith: self.error)
@@ -119,6 +147,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(_ part: HTTPClientRequestPart) {
+        if case .head(let head) = part {
+            self.parser.expectResponse(toHEAD: head.method == .HEAD)
+        }
         self.context?.write(self.wrapOutboundOut(part), promise: nil)
     }
 

@@ -1,0 +1,668 @@
+import NIOCore
+
+/// How a response's body ends (RFC 9112 §6.3).
+enum ResponseFraming: Equatable {
+    /// No body: a response to HEAD, a 204 or a 304.
+    case empty
+    case length(Int)
+    case chunked
+    /// Read until the app server closes the connection.
+    case untilClose
+}
+
+/// A response head as the app server sent it, kept as its bytes: the header
+/// lines that cross the proxy are forwarded verbatim, without turning every
+/// name and value into a `String` and encoding them again.
+struct UpstreamResponseHead {
+    /// The head's bytes: status line, header lines, blank line.
+    let bytes: ByteBuffer
+    let status: Int
+    /// "200 OK": the status code and reason phrase, offsets into `bytes`.
+    let statusText: Range<Int>
+    /// The header lines that cross the proxy, as runs of consecutive lines
+    /// (hop-by-hop headers, the names `Connection` lists, `Proxy-*` and
+    /// `X-Switchyard-*` are not in them). A run with `appendLineEnd` is one
+    /// line whose own end was a bare LF; the others include their CRLFs.
+    let runs: [Run]
+    let framing: ResponseFraming
+    /// The app server keeps the connection open after this response.
+    let keepAlive: Bool
+    /// `X-Switchyard-Pin`, lower-cased, when the app sent it.
+    let pinDirective: String?
+    /// `X-Switchyard-LSN`, trimmed, when the app sent it.
+    let lsnText: String?
+
+    struct Run: Equatable {
+        var start: Int
+        var length: Int
+        var appendLineEnd: Bool
+    }
+
+    /// The forwarded header lines, each ending in CRLF (for tests and logs).
+    var forwardedLines: [String] {
+        var lines: [String] = []
+        for run in self.runs {
+            let text = self.bytes.getString(at: self.bytes.readerIndex + run.start, length: run.length) ?? ""
+            let parts = text.split(separator: "\r\n", omittingEmptySubsequences: true)
+            lines.append(contentsOf: parts.map(String.init))
+        }
+        return lines
+    }
+}
+
+/// What the parser found in the bytes it was fed.
+enum UpstreamResponseEvent {
+    case head(UpstreamResponseHead)
+    /// Body bytes, framing removed (slices of the received buffers, not copies).
+    case body(ByteBuffer)
+    /// The response is complete. `reusable`: the connection can carry another
+    /// request (the app keeps it alive and sent nothing after the response).
+    case end(reusable: Bool)
+}
+
+/// Why a response could not be parsed; the connection is closed.
+enum UpstreamResponseError: Error, Equatable {
+    case malformedStatusLine
+    case malformedHeader
+    case headTooLarge
+    case invalidContentLength
+    case unsupportedTransferEncoding
+    case malformedChunk
+    case switchingProtocols
+    case unexpectedData
+    case truncated
+}
+
+/// Parses the app server's side of an upstream connection: one response per
+/// request, strictly (RFC 9112), as bytes.
+///
+/// A class, not a struct: what it emits reaches the proxy handler, which may
+/// arm it again for the next request (after `.end`) while `feed` is still on
+/// the stack; a mutating struct method would overlap that access.
+///
+/// The connection owner arms it for each request (`expectResponse`) and feeds
+/// it what it reads; it emits the head, body slices and the end. Interim 1xx
+/// responses are dropped (as nginx does); a `101` is an error (the proxy never
+/// asks for an upgrade). Bytes that arrive when no response is expected, or
+/// after a complete one, make the connection unusable.
+final class UpstreamResponseParser {
+    /// The largest response head accepted (NIO's decoder limit, 80 KiB).
+    static let maximumHeadBytes = 80 * 1024
+    static let maximumChunkExtensionBytes = 4 * 1024
+    static let maximumTrailerBytes = 64 * 1024
+
+    private enum ChunkState {
+        case size(value: Int, digits: Int)
+        case extensionBytes(value: Int, count: Int)
+        case sizeLineFeed(value: Int)
+        case data(remaining: Int)
+        case dataCarriageReturn
+        case dataLineFeed
+        case trailerLineStart(total: Int)
+        case trailerLine(total: Int)
+        case trailerLineFeed(total: Int)
+        case finalLineFeed
+    }
+
+    private enum State {
+        /// No request outstanding.
+        case idle
+        case head
+        case length(remaining: Int, keepAlive: Bool)
+        case chunked(ChunkState, keepAlive: Bool)
+        case untilClose
+        /// A complete response, or an error: nothing more is read.
+        case finished
+    }
+
+    private var state = State.idle
+    private var isHEAD = false
+    /// Head bytes received so far, when a head spans reads.
+    private var partialHead: ByteBuffer?
+
+    /// A response is due: the request (`HEAD` or not) was written.
+    func expectResponse(toHEAD isHEAD: Bool) {
+        self.state = .head
+        self.isHEAD = isHEAD
+        self.partialHead = nil
+    }
+
+    /// Whether a response has begun and not ended (for EOF handling).
+    var isAwaitingEnd: Bool {
+        switch self.state {
+        case .length, .chunked, .untilClose: return true
+        case .idle, .head, .finished: return false
+        }
+    }
+
+    /// Parses `input`, emitting what it completes. Throws on a protocol error
+    /// (the caller closes the connection).
+    func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
+        var buffer = input
+        if var partial = self.partialHead {
+            self.partialHead = nil
+            partial.writeImmutableBuffer(input)
+            buffer = partial
+        }
+        while buffer.readableBytes > 0 {
+            switch self.state {
+            case .idle, .finished:
+                self.state = .finished
+                throw UpstreamResponseError.unexpectedData
+            case .head:
+                guard let headLength = try Self.headLength(buffer) else {
+                    if buffer.readableBytes > Self.maximumHeadBytes {
+                        self.state = .finished
+                        throw UpstreamResponseError.headTooLarge
+                    }
+                    self.partialHead = buffer
+                    return
+                }
+                guard let bytes = buffer.readSlice(length: headLength) else { return }
+                let parsed: Parsed
+                do {
+                    parsed = try Self.parseHead(bytes, isHEAD: self.isHEAD)
+                } catch {
+                    self.state = .finished
+                    throw error
+                }
+                guard let head = parsed.head else { continue }  // an interim 1xx: the real head follows
+                emit(.head(head))
+                switch head.framing {
+                case .empty, .length(0):
+                    self.finish(remaining: buffer.readableBytes, keepAlive: head.keepAlive, emit)
+                    return
+                case .length(let length):
+                    self.state = .length(remaining: length, keepAlive: head.keepAlive)
+                case .chunked:
+                    self.state = .chunked(.size(value: 0, digits: 0), keepAlive: head.keepAlive)
+                case .untilClose:
+                    self.state = .untilClose
+                }
+            case .length(let remaining, let keepAlive):
+                let count = min(remaining, buffer.readableBytes)
+                guard let slice = buffer.readSlice(length: count) else { return }
+                emit(.body(slice))
+                if count == remaining {
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    return
+                }
+                self.state = .length(remaining: remaining - count, keepAlive: keepAlive)
+            case .chunked(let chunkState, let keepAlive):
+                let done: Bool
+                do {
+                    done = try self.parseChunked(&buffer, chunkState, keepAlive: keepAlive, emit)
+                } catch {
+                    self.state = .finished
+                    throw error
+                }
+                if done {
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    return
+                }
+            case .untilClose:
+                if let slice = buffer.readSlice(length: buffer.readableBytes) {
+                    emit(.body(slice))
+                }
+            }
+        }
+    }
+
+    /// The app server closed its side. A body read until close ends here;
+    /// any other unfinished response is truncated.
+    func endOfInput(_ emit: (UpstreamResponseEvent) -> Void) throws {
+        switch self.state {
+        case .untilClose:
+            self.state = .finished
+            emit(.end(reusable: false))
+        case .length, .chunked:
+            self.state = .finished
+            throw UpstreamResponseError.truncated
+        case .head:
+            self.state = .finished
+            if self.partialHead != nil {
+                self.partialHead = nil
+                throw UpstreamResponseError.truncated
+            }
+        case .idle, .finished:
+            break
+        }
+    }
+
+    private func finish(remaining: Int, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void) {
+        self.state = .finished
+        // Bytes after a complete response answer nothing we asked: the
+        // connection is not reused (they are dropped with it).
+        emit(.end(reusable: keepAlive && remaining == 0))
+    }
+
+    // MARK: Chunked bodies
+
+    /// Walks chunked framing; returns true at the end of the message (trailers dropped).
+    private func parseChunked(
+        _ buffer: inout ByteBuffer, _ start: ChunkState, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void
+    ) throws -> Bool {
+        var chunk = start
+        defer {
+            if case .chunked = self.state {
+                self.state = .chunked(chunk, keepAlive: keepAlive)
+            }
+        }
+        while buffer.readableBytes > 0 {
+            if case .data(let remaining) = chunk {
+                let count = min(remaining, buffer.readableBytes)
+                guard let slice = buffer.readSlice(length: count) else { return false }
+                emit(.body(slice))
+                chunk = count == remaining ? .dataCarriageReturn : .data(remaining: remaining - count)
+                continue
+            }
+            guard let byte = buffer.readInteger(as: UInt8.self) else { return false }
+            switch chunk {
+            case .size(let value, let digits):
+                if let digit = Self.hexValue(byte) {
+                    guard digits < 15 else { throw UpstreamResponseError.malformedChunk }
+                    chunk = .size(value: value << 4 | digit, digits: digits + 1)
+                } else if digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    chunk = .extensionBytes(value: value, count: 1)
+                } else if digits > 0, byte == UInt8(ascii: "\r") {
+                    chunk = .sizeLineFeed(value: value)
+                } else if digits > 0, byte == UInt8(ascii: "\n") {
+                    chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
+                } else {
+                    throw UpstreamResponseError.malformedChunk
+                }
+            case .extensionBytes(let value, let count):
+                if byte == UInt8(ascii: "\r") {
+                    chunk = .sizeLineFeed(value: value)
+                } else if byte == UInt8(ascii: "\n") {
+                    chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
+                } else {
+                    guard count < Self.maximumChunkExtensionBytes else { throw UpstreamResponseError.malformedChunk }
+                    chunk = .extensionBytes(value: value, count: count + 1)
+                }
+            case .sizeLineFeed(let value):
+                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
+                chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
+            case .dataCarriageReturn:
+                if byte == UInt8(ascii: "\r") {
+                    chunk = .dataLineFeed
+                } else if byte == UInt8(ascii: "\n") {
+                    chunk = .size(value: 0, digits: 0)
+                } else {
+                    throw UpstreamResponseError.malformedChunk
+                }
+            case .dataLineFeed:
+                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
+                chunk = .size(value: 0, digits: 0)
+            case .trailerLineStart(let total):
+                if byte == UInt8(ascii: "\r") {
+                    chunk = .finalLineFeed
+                } else if byte == UInt8(ascii: "\n") {
+                    return true
+                } else {
+                    chunk = .trailerLine(total: total + 1)
+                }
+            case .trailerLine(let total):
+                guard total < Self.maximumTrailerBytes else { throw UpstreamResponseError.malformedChunk }
+                if byte == UInt8(ascii: "\r") {
+                    chunk = .trailerLineFeed(total: total + 1)
+                } else if byte == UInt8(ascii: "\n") {
+                    chunk = .trailerLineStart(total: total + 1)
+                } else {
+                    chunk = .trailerLine(total: total + 1)
+                }
+            case .trailerLineFeed(let total):
+                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
+                chunk = .trailerLineStart(total: total + 1)
+            case .finalLineFeed:
+                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
+                return true
+            case .data:
+                break  // handled above
+            }
+        }
+        return false
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
+    }
+
+    // MARK: The head
+
+    /// The length of the head (through its blank line) when `buffer` holds all of it.
+    private static func headLength(_ buffer: ByteBuffer) throws -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                // Lines end in LF; the head ends with an empty line ("\n\n" or "\n\r\n").
+                guard let newline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else { return nil }
+                if newline + 1 < count, bytes[newline + 1] == UInt8(ascii: "\n") {
+                    return newline + 2
+                }
+                if newline + 2 < count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
+                    return newline + 3
+                }
+                index = newline + 1
+            }
+            return nil
+        }
+    }
+
+    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        while index < bytes.count {
+            if bytes[index] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private struct Parsed {
+        /// Nil for an interim (1xx) response.
+        var head: UpstreamResponseHead?
+    }
+
+    private struct Line {
+        var start: Int
+        var end: Int  // excluding the line end
+        var endsInCRLF: Bool
+        var nameEnd: Int
+        var keep: Bool
+    }
+
+    /// Parses a complete head (status line through the blank line).
+    private static func parseHead(_ head: ByteBuffer, isHEAD: Bool) throws -> Parsed {
+        try head.withUnsafeReadableBytes { bytes -> Parsed in
+            let count = bytes.count
+            // Status line: HTTP/1.x SP 3DIGIT [SP reason]
+            guard let firstNewline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
+                throw UpstreamResponseError.malformedStatusLine
+            }
+            var statusEnd = firstNewline
+            if statusEnd > 0, bytes[statusEnd - 1] == UInt8(ascii: "\r") { statusEnd -= 1 }
+            guard statusEnd >= 12,
+                Self.matches(bytes, at: 0, "HTTP/1."),
+                bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
+                bytes[8] == UInt8(ascii: " ")
+            else { throw UpstreamResponseError.malformedStatusLine }
+            let minor = Int(bytes[7] - UInt8(ascii: "0"))
+            var status = 0
+            for index in 9..<12 {
+                let byte = bytes[index]
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw UpstreamResponseError.malformedStatusLine }
+                status = status * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            guard status >= 100 else { throw UpstreamResponseError.malformedStatusLine }
+            if statusEnd > 12 {
+                guard bytes[12] == UInt8(ascii: " ") else { throw UpstreamResponseError.malformedStatusLine }
+                for index in 13..<statusEnd where !Self.isFieldValueByte(bytes[index]) {
+                    throw UpstreamResponseError.malformedStatusLine
+                }
+            }
+            if status == 101 {
+                throw UpstreamResponseError.switchingProtocols
+            }
+            let isInterim = status < 200
+            if isInterim {
+                return Parsed(head: nil)
+            }
+
+            // Header lines.
+            var lines: [Line] = []
+            lines.reserveCapacity(12)
+            var contentLength: Int? = nil
+            var transferEncodingChunked = false
+            var connectionClose = false
+            var connectionKeepAlive = false
+            var listedNames: [Range<Int>] = []
+            var pinDirective: String? = nil
+            var lsnText: String? = nil
+            let noBodyStatus = status == 204 || status == 304
+            var index = firstNewline + 1
+            while index < count {
+                guard let newline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else {
+                    throw UpstreamResponseError.malformedHeader
+                }
+                var end = newline
+                var endsInCRLF = false
+                if end > index, bytes[end - 1] == UInt8(ascii: "\r") {
+                    end -= 1
+                    endsInCRLF = true
+                }
+                if end == index { break }  // the blank line
+                let first = bytes[index]
+                // No obsolete line folding, no whitespace before the name.
+                guard first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else { throw UpstreamResponseError.malformedHeader }
+                var colon = index
+                while colon < end, Self.isTokenByte(bytes[colon]) { colon += 1 }
+                guard colon > index, colon < end, bytes[colon] == UInt8(ascii: ":") else { throw UpstreamResponseError.malformedHeader }
+                var valueStart = colon + 1
+                while valueStart < end, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
+                    valueStart += 1
+                }
+                var valueEnd = end
+                while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") {
+                    valueEnd -= 1
+                }
+                for position in valueStart..<valueEnd where !Self.isFieldValueByte(bytes[position]) {
+                    throw UpstreamResponseError.malformedHeader
+                }
+                let name = index..<colon
+                var keep = true
+                switch bytes[index] | 0x20 {
+                case UInt8(ascii: "c"):
+                    if Self.equalsIgnoringCase(bytes, name, "content-length") {
+                        guard let length = Self.decimal(bytes, valueStart..<valueEnd), contentLength == nil || contentLength == length
+                        else { throw UpstreamResponseError.invalidContentLength }
+                        contentLength = length
+                        keep = !noBodyStatus
+                    } else if Self.equalsIgnoringCase(bytes, name, "connection") {
+                        keep = false
+                        Self.forEachListElement(bytes, valueStart..<valueEnd) { token in
+                            if Self.equalsIgnoringCase(bytes, token, "close") {
+                                connectionClose = true
+                            } else if Self.equalsIgnoringCase(bytes, token, "keep-alive") {
+                                connectionKeepAlive = true
+                            } else if !Self.isRemoved(bytes, token) {
+                                listedNames.append(token)
+                            }
+                        }
+                    }
+                case UInt8(ascii: "t"):
+                    if Self.equalsIgnoringCase(bytes, name, "transfer-encoding") {
+                        guard !transferEncodingChunked, Self.equalsIgnoringCase(bytes, valueStart..<valueEnd, "chunked") else {
+                            throw UpstreamResponseError.unsupportedTransferEncoding
+                        }
+                        transferEncodingChunked = true
+                        keep = false
+                    } else if Self.isRemoved(bytes, name) {
+                        keep = false
+                    }
+                case UInt8(ascii: "x"):
+                    if Self.hasPrefixIgnoringCase(bytes, name, "x-switchyard-") {
+                        keep = false
+                        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)
+                        if Self.equalsIgnoringCase(bytes, name, "x-switchyard-pin") {
+                            pinDirective = value.lowercased()
+                        } else if Self.equalsIgnoringCase(bytes, name, "x-switchyard-lsn") {
+                            lsnText = value
+                        }
+                    }
+                default:
+                    keep = !Self.isRemoved(bytes, name)
+                }
+                lines.append(Line(start: index, end: end, endsInCRLF: endsInCRLF, nameEnd: colon, keep: keep))
+                index = newline + 1
+            }
+            if transferEncodingChunked && contentLength != nil {
+                // Both framings at once: a desync waiting to happen (RFC 9112 §6.3).
+                throw UpstreamResponseError.invalidContentLength
+            }
+            if !listedNames.isEmpty {
+                for position in lines.indices where lines[position].keep {
+                    let name = lines[position].start..<lines[position].nameEnd
+                    if listedNames.contains(where: { Self.equalsIgnoringCase(bytes, name, $0) }) {
+                        lines[position].keep = false
+                    }
+                }
+            }
+
+            let framing: ResponseFraming
+            if isHEAD || noBodyStatus {
+                framing = .empty
+            } else if transferEncodingChunked {
+                framing = .chunked
+            } else if let contentLength {
+                framing = .length(contentLength)
+            } else {
+                framing = .untilClose
+            }
+            let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
+
+            var runs: [UpstreamResponseHead.Run] = []
+            runs.reserveCapacity(4)
+            var contiguousEnd = -1
+            for line in lines where line.keep {
+                if line.endsInCRLF {
+                    let length = line.end + 2 - line.start
+                    if line.start == contiguousEnd, let last = runs.indices.last {
+                        runs[last].length += length
+                    } else {
+                        runs.append(.init(start: line.start, length: length, appendLineEnd: false))
+                    }
+                    contiguousEnd = line.end + 2
+                } else {
+                    runs.append(.init(start: line.start, length: line.end - line.start, appendLineEnd: true))
+                    contiguousEnd = -1
+                }
+            }
+            return Parsed(
+                head: UpstreamResponseHead(
+                    bytes: head,
+                    status: status,
+                    statusText: 9..<statusEnd,
+                    runs: runs,
+                    framing: framing,
+                    keepAlive: keepAlive,
+                    pinDirective: pinDirective,
+                    lsnText: lsnText
+                ))
+        }
+    }
+
+    // MARK: Bytes
+
+    /// RFC 9110 tchar.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Field values and reason phrases: HTAB, SP, visible ASCII, obs-text.
+    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    private static func matches(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ text: StaticString) -> Bool {
+        guard offset + text.utf8CodeUnitCount <= bytes.count else { return false }
+        return text.withUTF8Buffer { expected in
+            for index in 0..<expected.count where bytes[offset + index] != expected[index] {
+                return false
+            }
+            return true
+        }
+    }
+
+    /// ASCII case-insensitive comparison with a lower-case `target`.
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ target: StaticString) -> Bool {
+        guard range.count == target.utf8CodeUnitCount else { return false }
+        return Self.prefixMatches(bytes, range.lowerBound, target)
+    }
+
+    private static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ prefix: StaticString) -> Bool {
+        guard range.count >= prefix.utf8CodeUnitCount else { return false }
+        return Self.prefixMatches(bytes, range.lowerBound, prefix)
+    }
+
+    private static func prefixMatches(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ target: StaticString) -> Bool {
+        target.withUTF8Buffer { expected in
+            for index in 0..<expected.count {
+                let actual = bytes[start + index]
+                let folded = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
+                if folded != expected[index] { return false }
+            }
+            return true
+        }
+    }
+
+    /// Two runtime names, ASCII case-insensitively.
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ left: Range<Int>, _ right: Range<Int>) -> Bool {
+        guard left.count == right.count else { return false }
+        for offset in 0..<left.count {
+            let a = bytes[left.lowerBound + offset]
+            let b = bytes[right.lowerBound + offset]
+            let foldedA = a >= UInt8(ascii: "A") && a <= UInt8(ascii: "Z") ? a | 0x20 : a
+            let foldedB = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            if foldedA != foldedB { return false }
+        }
+        return true
+    }
+
+    /// HeaderHygiene.isRemoved over bytes: hop-by-hop names, `Proxy-*`, `X-Switchyard-*`.
+    private static func isRemoved(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
+        guard !name.isEmpty else { return false }
+        switch bytes[name.lowerBound] | 0x20 {
+        case UInt8(ascii: "c"): return Self.equalsIgnoringCase(bytes, name, "connection")
+        case UInt8(ascii: "k"): return Self.equalsIgnoringCase(bytes, name, "keep-alive")
+        case UInt8(ascii: "t"):
+            return Self.equalsIgnoringCase(bytes, name, "te") || Self.equalsIgnoringCase(bytes, name, "trailer")
+                || Self.equalsIgnoringCase(bytes, name, "transfer-encoding")
+        case UInt8(ascii: "u"): return Self.equalsIgnoringCase(bytes, name, "upgrade")
+        case UInt8(ascii: "p"): return Self.hasPrefixIgnoringCase(bytes, name, "proxy-")
+        case UInt8(ascii: "x"): return Self.hasPrefixIgnoringCase(bytes, name, "x-switchyard-")
+        default: return false
+        }
+    }
+
+    /// A non-negative decimal, digits only, at most 18 of them.
+    private static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// Each non-empty element of a comma-separated list, without surrounding spaces and tabs.
+    private static func forEachListElement(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            var end = start
+            while end < range.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start
+            var last = end
+            while first < last, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+            while last > first, bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t") { last -= 1 }
+            if first < last { body(first..<last) }
+            start = end + 1
+        }
+    }
+}
