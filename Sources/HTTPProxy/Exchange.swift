@@ -24,7 +24,10 @@ final class Exchange {
     let clientKeepAlive: Bool
     /// The client spoke HTTP/1.0: it cannot read a chunked body.
     let clientIsHTTP10: Bool
-    var upstreamHead: HTTPRequestHead
+    /// The request head the app server sees, encoded once: a retry re-sends these bytes.
+    let upstreamHead: ByteBuffer
+    /// The request body goes upstream in chunks (it came chunked).
+    let upstreamChunked: Bool
 
     // Attempts
     var tried = TriedServers()
@@ -71,7 +74,8 @@ final class Exchange {
         isIdempotent: Bool,
         clientKeepAlive: Bool,
         clientIsHTTP10: Bool = false,
-        upstreamHead: HTTPRequestHead
+        upstreamHead: ByteBuffer,
+        upstreamChunked: Bool
     ) {
         self.snapshot = snapshot
         self.board = board
@@ -86,6 +90,7 @@ final class Exchange {
         self.clientKeepAlive = clientKeepAlive
         self.clientIsHTTP10 = clientIsHTTP10
         self.upstreamHead = upstreamHead
+        self.upstreamChunked = upstreamChunked
     }
 
     func receivedBody(_ buffer: ByteBuffer) {

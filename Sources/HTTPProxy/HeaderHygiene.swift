@@ -8,9 +8,38 @@ import SwitchyardCore
 /// without lower-casing copies, and leaves the headers untouched (no copy at
 /// all) when there is nothing to remove.
 enum HeaderHygiene {
-    /// Removes hop-by-hop headers, the names `Connection` lists, `Proxy-*` and
-    /// `X-Switchyard-*` headers. Returns whether an `X-Switchyard-*` header was
-    /// among them (so the caller looks for the app's pin instructions only then).
+    /// What never crosses the proxy in a header list: hop-by-hop names,
+    /// `Proxy-*`, `X-Switchyard-*` and the names the list's `Connection`
+    /// headers name. The request path (`ProxyServerHandler.encodeUpstreamHead`)
+    /// and `strip` both ask it; responses are filtered on their bytes by
+    /// `UpstreamResponseParser` with the same `isRemoved`.
+    struct Filter {
+        /// Names `Connection` lists that are not removed anyway (the common
+        /// `keep-alive` and `close` are, so this is usually empty).
+        let listed: [Substring]
+
+        /// `hasConnection: false` skips looking for `Connection` headers (the
+        /// caller's scan saw none).
+        init(_ headers: HTTPHeaders, hasConnection: Bool = true) {
+            var listed: [Substring] = []
+            if hasConnection {
+                for (name, value) in headers where HeaderHygiene.equalsIgnoringCase(name, "connection") {
+                    HeaderHygiene.forEachListElement(value) { token in
+                        if !HeaderHygiene.isRemoved(token) { listed.append(token) }
+                    }
+                }
+            }
+            self.listed = listed
+        }
+
+        func drops(_ name: String) -> Bool {
+            HeaderHygiene.isRemoved(name) || (!self.listed.isEmpty && self.listed.contains { HeaderHygiene.namesEqualIgnoringCase(name, $0) })
+        }
+    }
+
+    /// Removes what `Filter` drops. Returns whether an `X-Switchyard-*`
+    /// header was among them. Leaves the list untouched (no copy) when there
+    /// is nothing to remove.
     @discardableResult
     static func strip(_ headers: inout HTTPHeaders) -> Bool {
         var needsWork = false
@@ -25,22 +54,10 @@ enum HeaderHygiene {
             }
         }
         guard needsWork else { return false }
-        // Names listed in Connection that are not removed anyway (the common
-        // `keep-alive` and `close` are, so this usually stays empty).
-        var listed: [Substring] = []
-        if hasConnection {
-            for (name, value) in headers where Self.equalsIgnoringCase(name, "connection") {
-                Self.forEachListElement(value) { token in
-                    if !Self.isRemoved(token) { listed.append(token) }
-                }
-            }
-        }
+        let filter = Filter(headers, hasConnection: hasConnection)
         var kept: [(String, String)] = []
         kept.reserveCapacity(headers.count)
-        for (name, value) in headers {
-            if Self.isRemoved(name) || (!listed.isEmpty && listed.contains(where: { Self.namesEqualIgnoringCase(name, $0) })) {
-                continue
-            }
+        for (name, value) in headers where !filter.drops(name) {
             kept.append((name, value))
         }
         headers = HTTPHeaders(kept)
@@ -77,47 +94,44 @@ enum HeaderHygiene {
         }
     }
 
-    /// Removes request headers whose name holds an underscore, as nginx does
-    /// by default (`underscores_in_headers off`): CGI-style apps read
-    /// `X_Forwarded_For` and `X-Forwarded-For` as the same variable, so a
-    /// client could otherwise smuggle a value past the headers we set.
-    static func dropUnderscoreNames(_ headers: inout HTTPHeaders) {
-        var kept: [(String, String)] = []
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !name.utf8.contains(UInt8(ascii: "_")) {
-            kept.append((name, value))
-        }
-        headers = HTTPHeaders(kept)
-    }
-
     /// Whether `name` never crosses the proxy: a hop-by-hop name, `Proxy-*` or `X-Switchyard-*`.
     static func isRemoved(_ name: some StringProtocol) -> Bool {
-        let utf8 = name.utf8
-        guard let first = utf8.first else { return false }
+        Self.isRemoved(bytes: name.utf8)
+    }
+
+    /// `isRemoved` over a name's bytes (responses are filtered before any `String` exists).
+    static func isRemoved<Bytes: Collection<UInt8>>(bytes name: Bytes) -> Bool {
+        guard let first = name.first else { return false }
         switch first | 0x20 {
-        case UInt8(ascii: "c"): return Self.equalsIgnoringCase(name, "connection")
-        case UInt8(ascii: "k"): return Self.equalsIgnoringCase(name, "keep-alive")
+        case UInt8(ascii: "c"): return Self.equalsIgnoringCase(bytes: name, "connection")
+        case UInt8(ascii: "k"): return Self.equalsIgnoringCase(bytes: name, "keep-alive")
         case UInt8(ascii: "t"):
-            return Self.equalsIgnoringCase(name, "te") || Self.equalsIgnoringCase(name, "trailer")
-                || Self.equalsIgnoringCase(name, "transfer-encoding")
-        case UInt8(ascii: "u"): return Self.equalsIgnoringCase(name, "upgrade")
-        case UInt8(ascii: "p"): return Self.hasPrefixIgnoringCase(name, "proxy-")
-        case UInt8(ascii: "x"): return Self.hasPrefixIgnoringCase(name, "x-switchyard-")
+            return Self.equalsIgnoringCase(bytes: name, "te") || Self.equalsIgnoringCase(bytes: name, "trailer")
+                || Self.equalsIgnoringCase(bytes: name, "transfer-encoding")
+        case UInt8(ascii: "u"): return Self.equalsIgnoringCase(bytes: name, "upgrade")
+        case UInt8(ascii: "p"): return Self.hasPrefixIgnoringCase(bytes: name, "proxy-")
+        case UInt8(ascii: "x"): return Self.hasPrefixIgnoringCase(bytes: name, "x-switchyard-")
         default: return false
         }
     }
 
     /// ASCII case-insensitive equality with a lower-case `target`.
     static func equalsIgnoringCase(_ text: some StringProtocol, _ target: StaticString) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count == target.utf8CodeUnitCount else { return false }
-        return Self.matchesPrefix(utf8, target)
+        Self.equalsIgnoringCase(bytes: text.utf8, target)
     }
 
     static func hasPrefixIgnoringCase(_ text: some StringProtocol, _ prefix: StaticString) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count >= prefix.utf8CodeUnitCount else { return false }
-        return Self.matchesPrefix(utf8, prefix)
+        Self.hasPrefixIgnoringCase(bytes: text.utf8, prefix)
+    }
+
+    static func equalsIgnoringCase<Bytes: Collection<UInt8>>(bytes: Bytes, _ target: StaticString) -> Bool {
+        guard bytes.count == target.utf8CodeUnitCount else { return false }
+        return Self.matchesPrefix(bytes, target)
+    }
+
+    static func hasPrefixIgnoringCase<Bytes: Collection<UInt8>>(bytes: Bytes, _ prefix: StaticString) -> Bool {
+        guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
+        return Self.matchesPrefix(bytes, prefix)
     }
 
     private static func matchesPrefix<View: Collection<UInt8>>(_ utf8: View, _ target: StaticString) -> Bool {

@@ -159,9 +159,8 @@ final class LoopContext {
                     // No outbound header validation: every header we send was parsed by
                     // llhttp from the client (so it is valid) or built by us from validated
                     // configuration; re-checking each byte cost ~9 % of the request path.
-                    // Requests through NIO's encoder; responses parsed as bytes by
-                    // UpstreamConnection (no NIO response decoder).
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
+                    // No NIO HTTP handlers: requests go out as the bytes the proxy
+                    // handler encoded, responses are parsed as bytes by UpstreamConnection.
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server))
                 }
             }

@@ -251,20 +251,21 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
 
         // The head the app server sees.
-        var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
         let expectsContinue = scan.hasExpect && head.headers.first(name: "expect")?.lowercased() == "100-continue"
-        HeaderHygiene.strip(&upstreamHead.headers)
-        if scan.hasUnderscoreName {
-            HeaderHygiene.dropUnderscoreNames(&upstreamHead.headers)
-        }
-        if expectsContinue {
-            upstreamHead.headers.remove(name: "expect")
-        }
-        let realClient = self.setForwardedHeaders(
-            &upstreamHead.headers, incoming: head.headers, scan: scan, trusted: configuration.clients.trustedProxies)
-        if !transferEncodings.isEmpty {
-            upstreamHead.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-        }
+        let forwarded = ForwardedHeaders.compute(
+            peer: self.clientAddress,
+            incomingForwardedFor: scan.hasForwarded ? head.headers["x-forwarded-for"] : [],
+            incomingProto: scan.hasForwarded ? head.headers.first(name: "x-forwarded-proto") : nil,
+            incomingHost: scan.hasForwarded ? head.headers.first(name: "x-forwarded-host") : nil,
+            host: scan.host,
+            trustedProxies: configuration.clients.trustedProxies
+        )
+        let upstreamChunked = !transferEncodings.isEmpty
+        let upstreamHead = ProxyServerHandler.encodeUpstreamHead(
+            head, scan: scan, dropExpect: expectsContinue, forwarded: forwarded, chunked: upstreamChunked,
+            lengthless: !upstreamChunked && contentLengths.isEmpty,
+            allocator: context.channel.allocator)
+        let realClient = forwarded.realIP
 
         let exchange = Exchange(
             snapshot: snapshot,
@@ -279,7 +280,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             isIdempotent: ProxyServerHandler.idempotentMethods.contains(methodText),
             clientKeepAlive: head.isKeepAlive,
             clientIsHTTP10: head.version.major == 1 && head.version.minor == 0,
-            upstreamHead: upstreamHead
+            upstreamHead: upstreamHead,
+            upstreamChunked: upstreamChunked
         )
         if !hasBody {
             // No body: nothing more to wait for before sending.
@@ -325,7 +327,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.requestEnded = true
         if let connection = exchange.connection {
             self.writePendingBody(exchange, to: connection)
-            connection.write(.end(nil))
+            connection.writeEnd()
             connection.flush()
             self.upstreamNeedsFlush = false
             self.armResponseTimer(exchange)
@@ -335,7 +337,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func writePendingBody(_ exchange: Exchange, to connection: UpstreamConnection) {
         guard !exchange.pending.isEmpty else { return }
         for part in exchange.pending {
-            connection.write(.body(.byteBuffer(part)))
+            connection.writeBody(part)
             exchange.bodyBytesWritten += part.readableBytes
         }
         exchange.pending.removeAll(keepingCapacity: true)
@@ -434,7 +436,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         connection.resumeReads()
         connection.requestsServed += 1
         exchange.reachedServer = true
-        connection.write(.head(exchange.upstreamHead))
+        connection.writeHead(exchange.upstreamHead, isHEAD: exchange.method == "HEAD", chunked: exchange.upstreamChunked)
         if exchange.bodyBytesWritten > 0, let replay = exchange.replay {
             // A retry: send everything again from the start.
             exchange.pending = replay
@@ -442,7 +444,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.writePendingBody(exchange, to: connection)
         if exchange.requestEnded {
-            connection.write(.end(nil))
+            connection.writeEnd()
             self.armResponseTimer(exchange)
         }
         connection.flush()
@@ -649,23 +651,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             return
         }
         // One chunk per slice received: size line, data, line end.
-        var size = context.channel.allocator.buffer(capacity: 18)
-        ProxyServerHandler.writeHex(buffer.readableBytes, to: &size)
-        size.writeStaticString("\r\n")
-        context.write(self.wrapOutboundOut(size), promise: nil)
+        context.write(self.wrapOutboundOut(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator)), promise: nil)
         context.write(self.wrapOutboundOut(buffer), promise: nil)
-        context.write(self.wrapOutboundOut(ByteBuffer(staticString: "\r\n")), promise: nil)
-    }
-
-    private static func writeHex(_ value: Int, to buffer: inout ByteBuffer) {
-        var digits: [UInt8] = []
-        var rest = value
-        repeat {
-            let nibble = UInt8(rest & 0xF)
-            digits.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
-            rest >>= 4
-        } while rest > 0
-        buffer.writeBytes(digits.reversed())
+        context.write(self.wrapOutboundOut(ChunkedFraming.lineEnd), promise: nil)
     }
 
     private func finishRelayed(_ exchange: Exchange, reusable: Bool) {
@@ -696,7 +684,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         guard let context = self.context else { return }
         self.timeouts.responseComplete()
         let close = self.closeAfterResponse || !exchange.clientKeepAlive || self.runtime.isDraining || !exchange.requestEnded
-        let last = exchange.chunkedToClient ? ByteBuffer(staticString: "0\r\n\r\n") : nil
+        let last = exchange.chunkedToClient ? ChunkedFraming.lastChunk : nil
         if close {
             if !exchange.requestEnded {
                 self.discardingBody = true
@@ -821,35 +809,57 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         return .none
     }
 
-    /// Sets the `X-Forwarded-*` and `X-Real-IP` headers; returns the real client address.
-    private func setForwardedHeaders(_ headers: inout HTTPHeaders, incoming: HTTPHeaders, scan: RequestHeadScan, trusted: [CIDR]) -> String {
-        let forwarded = ForwardedHeaders.compute(
-            peer: self.clientAddress,
-            incomingForwardedFor: scan.hasForwarded ? incoming["x-forwarded-for"] : [],
-            incomingProto: scan.hasForwarded ? incoming.first(name: "x-forwarded-proto") : nil,
-            incomingHost: scan.hasForwarded ? incoming.first(name: "x-forwarded-host") : nil,
-            host: scan.host,
-            trustedProxies: trusted
-        )
-        guard scan.hasForwarded else {
-            // None of these names is in the request: add them, no search for old values.
-            headers.add(name: "x-forwarded-for", value: forwarded.forwardedFor)
-            headers.add(name: "x-forwarded-proto", value: forwarded.forwardedProto)
-            if let host = forwarded.forwardedHost {
-                headers.add(name: "x-forwarded-host", value: host)
-            }
-            headers.add(name: "x-real-ip", value: forwarded.realIP)
-            return forwarded.realIP
+    /// Encodes the request head the app server sees: the request line, the
+    /// client's header lines minus hop-by-hop ones (and the names `Connection`
+    /// lists), underscore names, `Expect: 100-continue` (answered here) and any
+    /// incoming forwarding headers, then the forwarding headers and framing we set.
+    static func encodeUpstreamHead(
+        _ head: HTTPRequestHead, scan: RequestHeadScan, dropExpect: Bool, forwarded: ForwardedHeaders,
+        chunked: Bool, lengthless: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: head.uri.utf8.count + scan.headerBytes + 192)
+        buffer.writeString(head.method.rawValue)
+        buffer.writeStaticString(" ")
+        buffer.writeString(head.uri)
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        let filter = HeaderHygiene.Filter(head.headers, hasConnection: scan.hasConnection)
+        for (name, value) in head.headers {
+            if filter.drops(name) { continue }
+            if scan.hasUnderscoreName && name.utf8.contains(UInt8(ascii: "_")) { continue }
+            if dropExpect && HeaderHygiene.equalsIgnoringCase(name, "expect") { continue }
+            if scan.hasForwarded && ProxyServerHandler.isForwardingHeader(name) { continue }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
         }
-        headers.replaceOrAdd(name: "x-forwarded-for", value: forwarded.forwardedFor)
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: forwarded.forwardedProto)
+        buffer.writeStaticString("x-forwarded-for: ")
+        buffer.writeString(forwarded.forwardedFor)
+        buffer.writeStaticString("\r\nx-forwarded-proto: ")
+        buffer.writeString(forwarded.forwardedProto)
         if let host = forwarded.forwardedHost {
-            headers.replaceOrAdd(name: "x-forwarded-host", value: host)
-        } else {
-            headers.remove(name: "x-forwarded-host")
+            buffer.writeStaticString("\r\nx-forwarded-host: ")
+            buffer.writeString(host)
         }
-        headers.replaceOrAdd(name: "x-real-ip", value: forwarded.realIP)
-        return forwarded.realIP
+        buffer.writeStaticString("\r\nx-real-ip: ")
+        buffer.writeString(forwarded.realIP)
+        buffer.writeStaticString("\r\n")
+        if chunked {
+            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+        } else if lengthless && ProxyServerHandler.methodsWithBody.contains(head.method.rawValue) {
+            // No body sent: say so (some app servers answer 411 to a POST without a length).
+            buffer.writeStaticString("content-length: 0\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private static let methodsWithBody: Set<String> = ["POST", "PUT", "PATCH"]
+
+    /// The headers Switchyard sets itself (the client's values are replaced).
+    private static func isForwardingHeader(_ name: String) -> Bool {
+        HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-for") || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-proto")
+            || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-host") || HeaderHygiene.equalsIgnoringCase(name, "x-real-ip")
     }
 
     static func pathWithoutQuery(_ uri: String) -> String {

@@ -2,8 +2,8 @@ import NIOHTTP1
 
 /// One pass over a request's headers noting what the request path needs to
 /// know, so it looks a header up (and allocates its values) only when the
-/// request has it: most requests carry no Transfer-Encoding, Cookie, Expect or
-/// X-Forwarded-* header.
+/// request has it: most requests carry no Transfer-Encoding, Cookie, Expect,
+/// Connection or X-Forwarded-* header.
 struct RequestHeadScan {
     var hasTransferEncoding = false
     var hasContentLength = false
@@ -18,6 +18,8 @@ struct RequestHeadScan {
     var headerBytes = 0
     /// A header name holds an underscore (dropped before the app, as nginx does).
     var hasUnderscoreName = false
+    /// A `Connection` header (the names it lists are dropped too).
+    var hasConnection = false
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
@@ -39,6 +41,8 @@ struct RequestHeadScan {
                 }
             case 9:
                 if HeaderHygiene.equalsIgnoringCase(name, "x-real-ip") { self.hasForwarded = true }
+            case 10:
+                if HeaderHygiene.equalsIgnoringCase(name, "connection") { self.hasConnection = true }
             case 14:
                 if HeaderHygiene.equalsIgnoringCase(name, "content-length") { self.hasContentLength = true }
             case 15, 16:

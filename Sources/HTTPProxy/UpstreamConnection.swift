@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import NIOCore
-import NIOHTTP1
 
 /// Receives what one upstream connection does. Loop-confined.
 protocol UpstreamConnectionDelegate: AnyObject {
@@ -18,11 +17,12 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// (`UpstreamResponseParser`, on bytes) for whichever exchange currently owns
 /// the connection, and holds reads while that exchange's client is not
 /// writable. Idle in a pool, it has no delegate; anything the server sends
-/// then closes the connection. Requests go out through NIO's encoder.
+/// then closes the connection. Requests go out as the bytes the proxy handler
+/// encoded (no NIO HTTP handlers on this channel).
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let server: UpstreamServerState
     /// Strong on purpose (a weak reference would give the handler a side table
@@ -146,11 +146,32 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        if case .head(let head) = part {
-            self.parser.expectResponse(toHEAD: head.method == .HEAD)
+    /// Whether the request body in flight is sent in chunks.
+    private var chunkedRequest = false
+
+    /// Starts a request: its encoded head (see `ProxyServerHandler.encodeUpstreamHead`).
+    func writeHead(_ head: ByteBuffer, isHEAD: Bool, chunked: Bool) {
+        self.parser.expectResponse(toHEAD: isHEAD)
+        self.chunkedRequest = chunked
+        self.context?.write(self.wrapOutboundOut(head), promise: nil)
+    }
+
+    func writeBody(_ buffer: ByteBuffer) {
+        guard let context = self.context else { return }
+        guard self.chunkedRequest else {
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            return
         }
-        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+        guard buffer.readableBytes > 0 else { return }  // an empty chunk would end the body
+        context.write(self.wrapOutboundOut(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator)), promise: nil)
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        context.write(self.wrapOutboundOut(ChunkedFraming.lineEnd), promise: nil)
+    }
+
+    func writeEnd() {
+        if self.chunkedRequest {
+            self.context?.write(self.wrapOutboundOut(ChunkedFraming.lastChunk), promise: nil)
+        }
     }
 
     func flush() {

@@ -470,7 +470,7 @@ final class UpstreamResponseParser {
                                 connectionClose = true
                             } else if Self.equalsIgnoringCase(bytes, token, "keep-alive") {
                                 connectionKeepAlive = true
-                            } else if !Self.isRemoved(bytes, token) {
+                            } else if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token])) {
                                 listedNames.append(token)
                             }
                         }
@@ -482,7 +482,7 @@ final class UpstreamResponseParser {
                         }
                         transferEncodingChunked = true
                         keep = false
-                    } else if Self.isRemoved(bytes, name) {
+                    } else if HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name])) {
                         keep = false
                     }
                 case UInt8(ascii: "x"):
@@ -496,7 +496,7 @@ final class UpstreamResponseParser {
                         }
                     }
                 default:
-                    keep = !Self.isRemoved(bytes, name)
+                    keep = !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
                 }
                 lines.append(Line(start: index, end: end, endsInCRLF: endsInCRLF, nameEnd: colon, keep: keep))
                 index = newline + 1
@@ -588,26 +588,13 @@ final class UpstreamResponseParser {
         }
     }
 
-    /// ASCII case-insensitive comparison with a lower-case `target`.
+    /// ASCII case-insensitive comparison with a lower-case `target` (HeaderHygiene's, on a range).
     private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ target: StaticString) -> Bool {
-        guard range.count == target.utf8CodeUnitCount else { return false }
-        return Self.prefixMatches(bytes, range.lowerBound, target)
+        HeaderHygiene.equalsIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), target)
     }
 
     private static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ prefix: StaticString) -> Bool {
-        guard range.count >= prefix.utf8CodeUnitCount else { return false }
-        return Self.prefixMatches(bytes, range.lowerBound, prefix)
-    }
-
-    private static func prefixMatches(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ target: StaticString) -> Bool {
-        target.withUTF8Buffer { expected in
-            for index in 0..<expected.count {
-                let actual = bytes[start + index]
-                let folded = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
-                if folded != expected[index] { return false }
-            }
-            return true
-        }
+        HeaderHygiene.hasPrefixIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), prefix)
     }
 
     /// Two runtime names, ASCII case-insensitively.
@@ -621,22 +608,6 @@ final class UpstreamResponseParser {
             if foldedA != foldedB { return false }
         }
         return true
-    }
-
-    /// HeaderHygiene.isRemoved over bytes: hop-by-hop names, `Proxy-*`, `X-Switchyard-*`.
-    private static func isRemoved(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
-        guard !name.isEmpty else { return false }
-        switch bytes[name.lowerBound] | 0x20 {
-        case UInt8(ascii: "c"): return Self.equalsIgnoringCase(bytes, name, "connection")
-        case UInt8(ascii: "k"): return Self.equalsIgnoringCase(bytes, name, "keep-alive")
-        case UInt8(ascii: "t"):
-            return Self.equalsIgnoringCase(bytes, name, "te") || Self.equalsIgnoringCase(bytes, name, "trailer")
-                || Self.equalsIgnoringCase(bytes, name, "transfer-encoding")
-        case UInt8(ascii: "u"): return Self.equalsIgnoringCase(bytes, name, "upgrade")
-        case UInt8(ascii: "p"): return Self.hasPrefixIgnoringCase(bytes, name, "proxy-")
-        case UInt8(ascii: "x"): return Self.hasPrefixIgnoringCase(bytes, name, "x-switchyard-")
-        default: return false
-        }
     }
 
     /// A non-negative decimal, digits only, at most 18 of them.

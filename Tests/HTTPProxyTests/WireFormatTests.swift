@@ -1,0 +1,80 @@
+import HTTPProxy
+import SwitchyardCore
+import SwitchyardTestSupport
+import Testing
+
+/// What goes over the wire in each direction now that Switchyard writes the
+/// upstream request head and the client's response head itself.
+@Suite("Proxy: request and response heads on the wire", .serialized)
+struct WireFormatTests {
+    @Test("a chunked request body reaches the app whole, chunked again, after a retry too")
+    func chunkedRequestBody() async throws {
+        let harness = try await ProxyHarness.start()
+        let raw = try await harness.raw()
+        try await raw.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try await raw.sendStreamingBody(totalBytes: 50_000, chunk: 7_000, chunkedEncoding: true)
+        let response = try await raw.readResponse()
+        #expect(response.status == 200)
+        let echo = try response.echo()
+        #expect(echo.bodyBytes == 50_000)
+        #expect(echo.headers["transfer-encoding"] == "chunked")
+        #expect(echo.headers["content-length"] == nil)
+        await harness.stop()
+    }
+
+    @Test("a POST without a body is sent with Content-Length: 0; a GET without one gets no framing header")
+    func lengthlessRequests() async throws {
+        let harness = try await ProxyHarness.start()
+        let raw = try await harness.raw()
+        try await raw.send("POST /empty HTTP/1.1\r\nHost: t\r\n\r\n")
+        let post = try await raw.readResponse()
+        #expect(post.status == 200)
+        let postEcho = try post.echo()
+        #expect(postEcho.method == "POST")
+        #expect(postEcho.headers["content-length"] == "0")
+        #expect(postEcho.headers["transfer-encoding"] == nil)
+        try await raw.send("GET /plain HTTP/1.1\r\nHost: t\r\n\r\n")
+        let getEcho = try await raw.readResponse().echo()
+        #expect(getEcho.headers["content-length"] == nil)
+        #expect(getEcho.headers["transfer-encoding"] == nil)
+        await harness.stop()
+    }
+
+    @Test("the query string, method and header values reach the app exactly as the client sent them")
+    func requestLineAndValuesVerbatim() async throws {
+        let harness = try await ProxyHarness.start()
+        let raw = try await harness.raw()
+        try await raw.send("DELETE /items/7?force=1&x=%20y HTTP/1.1\r\nHost: t\r\nX-Odd:  spaced  value\r\nX-Utf8: caf\u{e9}\r\n\r\n")
+        let echo = try await raw.readResponse().echo()
+        #expect(echo.method == "DELETE")
+        #expect(echo.uri == "/items/7?force=1&x=%20y")
+        #expect(echo.headers["x-odd"] == "spaced  value")
+        #expect(echo.headers["x-utf8"] == "caf\u{e9}")
+        await harness.stop()
+    }
+
+    @Test("response headers: hop-by-hop, Connection-listed and X-Switchyard-* stay with the proxy; the rest arrive verbatim")
+    func responseHygiene() async throws {
+        let harness = try await ProxyHarness.start()
+        for fake in harness.replicaA {
+            fake.setBehavior(
+                .respond(
+                    status: 203,
+                    headers: [
+                        ("Connection", "X-Internal"), ("X-Internal", "secret"), ("Keep-Alive", "timeout=5"),
+                        ("Proxy-Authenticate", "Basic"), ("X-Switchyard-Pin", "none"), ("Upgrade", "h2c"),
+                        ("X-Visible", "Mixed Case Value"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+                    ],
+                    body: "body"))
+        }
+        let response = try await harness.client().get("/r")
+        #expect(response.status == 203)
+        for name in ["x-internal", "keep-alive", "proxy-authenticate", "x-switchyard-pin", "upgrade"] {
+            #expect(response.header(name) == nil, "\(name) reached the client")
+        }
+        #expect(response.header("x-visible") == "Mixed Case Value")
+        #expect(response.headers(named: "set-cookie") == ["a=1", "b=2"])
+        #expect(response.bodyString == "body")
+        await harness.stop()
+    }
+}
