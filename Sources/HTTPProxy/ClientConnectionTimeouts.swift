@@ -11,11 +11,11 @@ import NIOCore
 /// connection every `min(header_timeout, idle_timeout)`, comparing the time
 /// spent in the current state with its limit, so a limit is enforced between
 /// 1× and 2× its value (nginx's timers are coarse the same way).
-final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
+///
+/// Inbound only: writes and flushes of the connection do not pass through it.
+final class ClientConnectionTimeouts: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case awaitingHead
@@ -31,6 +31,8 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
     /// This connection's place in the sweep's list (nil when not registered).
     var sweepIndex: Int?
     private var context: ChannelHandlerContext?
+    /// The connection, while registered with the sweep.
+    var channel: (any Channel)? { self.context?.channel }
     private var state = State.awaitingHead
     private var since = NIODeadline.now()
     private var closing = false
@@ -108,7 +110,7 @@ final class ClientConnectionTimeouts: ChannelDuplexHandler, RemovableChannelHand
             self.stop()
             var buffer = context.channel.allocator.buffer(capacity: 96)
             buffer.writeString("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(NIOAny(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         case .idle where elapsed >= self.idleTimeout:

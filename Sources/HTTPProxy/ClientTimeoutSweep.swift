@@ -74,6 +74,15 @@ final class ClientTimeoutSweep {
         }
     }
 
+    /// Calls `body` with each registered connection's channel (drain: quiesce, then close leftovers).
+    func forEachChannel(_ body: (any Channel) -> Void) {
+        for member in self.members {
+            if let channel = member.channel {
+                body(channel)
+            }
+        }
+    }
+
     /// Stops the timer (the loop's server is shutting down).
     func cancel() {
         self.task?.cancel()
