@@ -76,7 +76,6 @@ public final class HTTPProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     let timeouts = ClientConnectionTimeouts(
                         headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: loop.value.clientTimeouts)
-                    try sync.addHandler(timeouts)
                     // The request decoder only: responses are written as bytes by
                     // ProxyServerHandler (the app's header lines copied as they came),
                     // so there is no response encoder, no header re-validation and no

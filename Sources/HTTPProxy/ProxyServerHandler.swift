@@ -17,12 +17,20 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// they came (see `UpstreamResponseParser`), not re-encoded by NIO.
     typealias OutboundOut = ByteBuffer
 
-    private static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]
+    /// Methods retried on another server after a failure (a switch, not a `Set<String>`: no hashing per request).
+    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
 
     private let runtime: ProxyRuntime
     private let loop: LoopContext
-    /// The connection's timeout handler (earlier in the same pipeline).
+    /// The connection's header and idle timeouts (driven from here).
     private let timeouts: ClientConnectionTimeouts
+    /// A request part arrived during the current read (else the read was a partial head).
+    private var partsThisRead = false
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?
@@ -57,15 +65,25 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         if let address = context.channel.remoteAddress?.ipAddress {
             self.clientAddress = address
         }
+        if context.channel.isActive {
+            self.timeouts.start(context: context)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeouts.stop()
         self.cancelResponseTimer()
         self.context = nil
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        self.timeouts.start(context: context)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
+        self.partsThisRead = true
         if !self.pipelined.isEmpty || (self.exchange?.requestEnded ?? false) {
             // A pipelined request: it waits until the response in flight is sent.
             // (Reads keep flowing meanwhile: holding them costs two epoll_ctl calls per request.)
@@ -88,6 +106,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !self.partsThisRead {
+            // Bytes that completed no request part: a head on its way.
+            self.timeouts.bytesArrived()
+        }
+        self.partsThisRead = false
         if self.upstreamNeedsFlush {
             self.upstreamNeedsFlush = false
             self.exchange?.connection?.flush()
@@ -111,6 +134,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.timeouts.stop()
         self.cancelResponseTimer()
         if let exchange = self.exchange {
             // The client went away: abort the upstream side so nothing half-sent looks complete.
@@ -277,7 +301,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             client: realClient,
             decision: decision,
             pin: pin,
-            isIdempotent: ProxyServerHandler.idempotentMethods.contains(methodText),
+            isIdempotent: ProxyServerHandler.isIdempotent(head.method),
             clientKeepAlive: head.isKeepAlive,
             clientIsHTTP10: head.version.major == 1 && head.version.minor == 0,
             upstreamHead: upstreamHead,
@@ -846,7 +870,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeStaticString("\r\n")
         if chunked {
             buffer.writeStaticString("transfer-encoding: chunked\r\n")
-        } else if lengthless && ProxyServerHandler.methodsWithBody.contains(head.method.rawValue) {
+        } else if lengthless && ProxyServerHandler.expectsBody(head.method) {
             // No body sent: say so (some app servers answer 411 to a POST without a length).
             buffer.writeStaticString("content-length: 0\r\n")
         }
@@ -854,7 +878,12 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         return buffer
     }
 
-    private static let methodsWithBody: Set<String> = ["POST", "PUT", "PATCH"]
+    private static func expectsBody(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .POST, .PUT, .PATCH: return true
+        default: return false
+        }
+    }
 
     /// The headers Switchyard sets itself (the client's values are replaced).
     private static func isForwardingHeader(_ name: String) -> Bool {

@@ -61,6 +61,23 @@ struct BadInputTests {
         await harness.stop()
     }
 
+    /// After a complete exchange the connection is idle (idle_timeout); the
+    /// first bytes of a next head start the header timeout again.
+    @Test func aSlowHeadAfterAKeepAliveExchangeIsCutOffByHeaderTimeout() async throws {
+        let harness = try await ProxyHarness.start {
+            $0.clients.headerTimeout = .milliseconds(300)
+            $0.clients.idleTimeout = .seconds(60)
+        }
+        let raw = try await harness.raw()
+        try await raw.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try await raw.readResponse().status == 200)
+        try await raw.send("GET /second HTTP/1.1\r\nHost:")
+        let response = try await raw.readResponse()
+        #expect(response.status == 408)
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
+        await harness.stop()
+    }
+
     @Test func aSlowClientIsCutOffByHeaderTimeout() async throws {
         let harness = try await ProxyHarness.start { $0.clients.headerTimeout = .milliseconds(300) }
         let raw = try await harness.raw()

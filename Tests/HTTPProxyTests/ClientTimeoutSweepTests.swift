@@ -11,12 +11,37 @@ struct ClientTimeoutSweepTests {
     private static let headerTimeout = TimeAmount.seconds(1)
     private static let idleTimeout = TimeAmount.seconds(2)
 
+    /// Drives a connection's timeouts the way ProxyServerHandler does: started
+    /// when the channel is active, stopped when it goes.
+    private final class Host: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let timeouts: ClientConnectionTimeouts
+
+        init(_ timeouts: ClientConnectionTimeouts) {
+            self.timeouts = timeouts
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            self.timeouts.start(context: context)
+            context.fireChannelActive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            self.timeouts.bytesArrived()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.timeouts.stop()
+            context.fireChannelInactive()
+        }
+    }
+
     private static func connection(
         on loop: EmbeddedEventLoop, sweep: ClientTimeoutSweep
     ) throws -> (channel: EmbeddedChannel, timeouts: ClientConnectionTimeouts) {
         let timeouts = ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: sweep)
         let channel = EmbeddedChannel(loop: loop)
-        try channel.pipeline.syncOperations.addHandler(timeouts)
+        try channel.pipeline.syncOperations.addHandler(Host(timeouts))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, timeouts)
     }
