@@ -1,42 +1,56 @@
 /// Finds one cookie in a `Cookie` request header (RFC 6265 §4.2.1:
 /// `name=value` pairs separated by `;` and optional spaces), without
-/// allocating: the scan runs over the header's UTF-8 bytes.
+/// allocating: the scan runs over the header's contiguous UTF-8 bytes.
 public enum CookieHeader {
     /// The value of the first cookie called `name` in `header`, with
     /// surrounding spaces and one pair of double quotes removed; nil when the
     /// header has no such cookie. Names compare exactly (cookie names are
     /// case-sensitive).
     public static func value(named name: String, in header: Substring) -> Substring? {
-        let bytes = header.utf8
-        let nameBytes = name.utf8
-        var pairStart = bytes.startIndex
-        while pairStart < bytes.endIndex {
-            let pairEnd = bytes[pairStart...].firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        let utf8 = header.utf8
+        // Scanned as contiguous bytes (always available for native strings).
+        let found =
+            utf8.withContiguousStorageIfAvailable { Self.valueRange(named: name, in: $0) }
+            ?? Array(utf8).withUnsafeBufferPointer { Self.valueRange(named: name, in: $0) }
+        guard let found else { return nil }
+        let start = utf8.index(utf8.startIndex, offsetBy: found.lowerBound)
+        let end = utf8.index(start, offsetBy: found.count)
+        return Substring(utf8[start..<end])
+    }
+
+    /// The offsets of the value `value(named:in:)` returns.
+    private static func valueRange(named name: String, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let count = bytes.count
+        var pairStart = 0
+        while pairStart < count {
+            var pairEnd = pairStart
+            while pairEnd < count, bytes[pairEnd] != UInt8(ascii: ";") {
+                pairEnd += 1
+            }
             var cursor = pairStart
             while cursor < pairEnd, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") {
-                bytes.formIndex(after: &cursor)
+                cursor += 1
             }
-            if let equals = bytes[cursor..<pairEnd].firstIndex(of: UInt8(ascii: "=")),
-                bytes[cursor..<equals].elementsEqual(nameBytes)
-            {
-                var valueStart = bytes.index(after: equals)
+            var equals = cursor
+            while equals < pairEnd, bytes[equals] != UInt8(ascii: "=") {
+                equals += 1
+            }
+            if equals < pairEnd, UnsafeBufferPointer(rebasing: bytes[cursor..<equals]).elementsEqual(name.utf8) {
+                var valueStart = equals + 1
                 var valueEnd = pairEnd
                 while valueStart < valueEnd, bytes[valueStart] == UInt8(ascii: " ") {
-                    bytes.formIndex(after: &valueStart)
+                    valueStart += 1
                 }
-                while valueEnd > valueStart, bytes[bytes.index(before: valueEnd)] == UInt8(ascii: " ") {
-                    bytes.formIndex(before: &valueEnd)
+                while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") {
+                    valueEnd -= 1
                 }
-                if bytes.distance(from: valueStart, to: valueEnd) >= 2, bytes[valueStart] == UInt8(ascii: "\""),
-                    bytes[bytes.index(before: valueEnd)] == UInt8(ascii: "\"")
-                {
-                    bytes.formIndex(after: &valueStart)
-                    bytes.formIndex(before: &valueEnd)
+                if valueEnd - valueStart >= 2, bytes[valueStart] == UInt8(ascii: "\""), bytes[valueEnd - 1] == UInt8(ascii: "\"") {
+                    valueStart += 1
+                    valueEnd -= 1
                 }
-                return Substring(bytes[valueStart..<valueEnd])
+                return valueStart..<valueEnd
             }
-            guard pairEnd < bytes.endIndex else { break }
-            pairStart = bytes.index(after: pairEnd)
+            pairStart = pairEnd + 1
         }
         return nil
     }

@@ -65,24 +65,29 @@ public struct PinVerificationCache {
     }
 
     /// FNV-1a over the value's bytes (the slot index; not a security boundary:
-    /// a hit still compares every byte).
+    /// a hit still compares every byte). Over the contiguous bytes when the
+    /// string has them (always, for native strings).
     private static func hash(_ bytes: Substring.UTF8View) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        func fnv(_ sequence: some Sequence<UInt8>) -> Int {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in sequence {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            return Int(truncatingIfNeeded: hash ^ (hash >> 32))
         }
-        return Int(truncatingIfNeeded: hash ^ (hash >> 32))
+        return bytes.withContiguousStorageIfAvailable { fnv($0) } ?? fnv(bytes)
     }
 
     /// Equal lengths, then every byte compared without an early exit.
     private static func equal(_ stored: [UInt8], _ bytes: Substring.UTF8View) -> Bool {
         guard stored.count == bytes.count else { return false }
-        var difference: UInt8 = 0
-        var index = 0
-        for byte in bytes {
-            difference |= stored[index] ^ byte
-            index += 1
+        func differences(_ sequence: some Sequence<UInt8>) -> UInt8 {
+            var difference: UInt8 = 0
+            for (index, byte) in sequence.enumerated() {
+                difference |= stored[index] ^ byte
+            }
+            return difference
         }
-        return difference == 0
+        return (bytes.withContiguousStorageIfAvailable { differences($0) } ?? differences(bytes)) == 0
     }
 }
