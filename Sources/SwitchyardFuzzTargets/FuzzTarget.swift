@@ -17,4 +17,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Request or response headers → `HeaderHygiene.strip` (HTTPProxy; the strip
     /// function is passed in, see `FuzzTargets.headerHygiene(_:strip:)`).
     case headerHygiene = "header-hygiene"
+    /// What an app server sends back → `UpstreamResponseParser` (HTTPProxy; the
+    /// parser is driven by a closure passed in, see `FuzzTargets.upstreamResponse(_:parse:)`).
+    case upstreamResponse = "upstream-response"
 }

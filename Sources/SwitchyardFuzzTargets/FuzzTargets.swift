@@ -2,9 +2,10 @@
 /// must neither crash nor hang on any of them, and checks invariants
 /// beyond "no crash" where they are cheap; a broken one throws `FuzzFailure`.
 public enum FuzzTargets {
-    /// Runs `target` on `bytes`. `headerHygiene` needs the strip function of
-    /// the HTTPProxy module and is run through `headerHygiene(_:strip:)`
-    /// instead; here it is skipped.
+    /// Runs `target` on `bytes`. `headerHygiene` and `upstreamResponse` need
+    /// code of the HTTPProxy module (its strip function, its response parser)
+    /// and are run through `headerHygiene(_:strip:)` and
+    /// `upstreamResponse(_:parse:)` instead; here they are skipped.
     public static func run(_ target: FuzzTarget, _ bytes: UnsafeRawBufferPointer) throws(FuzzFailure) {
         switch target {
         case .configLoader: try self.configLoader(bytes)
@@ -13,7 +14,7 @@ public enum FuzzTargets {
         case .ruleMatcher: try self.ruleMatcher(bytes)
         case .forwardedFor: try self.forwardedFor(bytes)
         case .valueParsers: try self.valueParsers(bytes)
-        case .headerHygiene: break
+        case .headerHygiene, .upstreamResponse: break
         }
     }
 

@@ -18,15 +18,20 @@ enum FuzzCorpus {
         Array(try Data(contentsOf: file))
     }
 
-    /// Runs one input through its target (header hygiene with HTTPProxy's strip).
+    /// Runs one input through its target (header hygiene with HTTPProxy's
+    /// strip, upstream responses with HTTPProxy's parser).
     static func run(_ target: FuzzTarget, _ bytes: [UInt8]) throws(FuzzFailure) {
-        guard target == .headerHygiene else {
+        guard target == .headerHygiene || target == .upstreamResponse else {
             try FuzzTargets.run(target, bytes)
             return
         }
         let result: Result<Void, FuzzFailure> = bytes.withUnsafeBytes { raw in
             do throws(FuzzFailure) {
-                try FuzzTargets.headerHygiene(raw, strip: HeaderHygieneEntry.strip)
+                if target == .headerHygiene {
+                    try FuzzTargets.headerHygiene(raw, strip: HeaderHygieneEntry.strip)
+                } else {
+                    try FuzzTargets.upstreamResponse(raw, parse: UpstreamResponseEntry.parse)
+                }
                 return .success(())
             } catch {
                 return .failure(error)

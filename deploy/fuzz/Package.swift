@@ -8,6 +8,7 @@ import PackageDescription
 
 let targetNames = [
     "config-loader", "pin-token", "cookie-header", "rule-matcher", "forwarded-for", "value-parsers", "header-hygiene",
+    "upstream-response",
 ]
 
 let package = Package(
@@ -26,6 +27,7 @@ let package = Package(
             dependencies: [
                 "FuzzDriver",
                 .product(name: "SwitchyardFuzzTargets", package: "switchyard"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Sources/fuzz-\(name)"

@@ -248,7 +248,52 @@ def header_seeds():
         write("header-hygiene", name, value)
 
 
+# ---- upstream-response -----------------------------------------------------
+def upstream(response, head=False, close=False, cut=0x80):
+    """A flags byte (ASCII 0-3: bit 0 a HEAD request, bit 1 the app closes
+    after the bytes), a byte for where to cut the rest in two (byte x
+    length / 255), then what the app server sends."""
+    flags = (1 if head else 0) | (2 if close else 0)
+    return bytes([0x30 + flags, cut]) + response.encode("latin-1")
+
+
+def upstream_seeds():
+    seeds = {
+        "content-length": upstream("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
+                                   "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-App: r1\r\n\r\nhello world"),
+        "chunked-extensions-trailers": upstream(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nX-App: p1\r\n\r\n"
+            "5\r\nhello\r\n6;name=value\r\n world\r\na ; q=\"x\"\r\n, and more\r\n0;last\r\nX-Checksum: 42\r\nX-More: 1\r\n\r\n",
+            cut=0x60),
+        "until-close": upstream("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>no length: the body ends at close</p>", close=True),
+        "http10-keep-alive": upstream("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok", cut=0x30),
+        "head": upstream("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nETag: \"abc\"\r\n\r\n", head=True, close=True),
+        "204-with-framing": upstream("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"),
+        "304": upstream("HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\nETag: \"x\"\r\nCache-Control: max-age=60\r\n\r\n", close=True),
+        "interim-100-103-then-201": upstream(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+            "HTTP/1.1 201 Created\r\nLocation: /items/7\r\nContent-Length: 2\r\n\r\nok", cut=0x20),
+        "connection-listed": upstream(
+            "HTTP/1.1 200 OK\r\nX-Secret: 1\r\nConnection: X-Secret ,\tx-other, close\r\nX-Other: 2\r\nX-Public: 3\r\n"
+            "Upgrade: h2c\r\nTE: trailers\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n"),
+        "switchyard-headers": upstream(
+            "HTTP/1.1 200 OK\r\nX-Switchyard-Pin: FORCE\r\nX-Switchyard-LSN:  0/3000148 \r\nx-switchyard-other: y\r\n"
+            "X-Switchyardish: kept\r\nContent-Length: 3\r\n\r\nabc", cut=0xF0),
+        "bare-lf": upstream("HTTP/1.1 200 OK\nA: 1\r\nB: 2\nContent-Length: 2\n\nokHTTP/1.1 200 OK\n\n", cut=0x50),
+        "obs-text-reason": upstream("HTTP/1.1 404 Nicht gefunden \xe4\xf6\r\nX-Caf\xe9: ok\r\nX-Value: caf\xe9\xff\r\nContent-Length: 1\r\n\r\n!"),
+        "err-both-framings": upstream("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        "err-folded-header": upstream("HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n"),
+        "err-bad-chunk": upstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX0\r\n\r\n"),
+        "err-101": upstream("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+        "err-truncated": upstream("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf", close=True),
+        "err-status-line": upstream("HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n"),
+    }
+    for name, value in seeds.items():
+        write("upstream-response", name, value)
+
+
 if __name__ == "__main__":
     config_seeds(); pin_seeds(); cookie_seeds(); rule_seeds(); forwarded_seeds(); value_seeds(); header_seeds()
+    upstream_seeds()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))))
