@@ -287,8 +287,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let upstreamChunked = !transferEncodings.isEmpty
         let upstreamHead = ProxyServerHandler.encodeUpstreamHead(
             head, scan: scan, dropExpect: expectsContinue, forwarded: forwarded, chunked: upstreamChunked,
-            lengthless: !upstreamChunked && contentLengths.isEmpty,
-            allocator: context.channel.allocator)
+            contentLength: declaredLength, allocator: context.channel.allocator)
         let realClient = forwarded.realIP
 
         let exchange = Exchange(
@@ -837,9 +836,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// client's header lines minus hop-by-hop ones (and the names `Connection`
     /// lists), underscore names, `Expect: 100-continue` (answered here) and any
     /// incoming forwarding headers, then the forwarding headers and framing we set.
+    ///
+    /// The framing is always ours: the client's `Content-Length` lines are not
+    /// copied, the validated `contentLength` is written instead (so no header
+    /// rule, e.g. a `Connection` that lists `Content-Length`, can leave a
+    /// forwarded body without its length and let it pass for the next request).
     static func encodeUpstreamHead(
         _ head: HTTPRequestHead, scan: RequestHeadScan, dropExpect: Bool, forwarded: ForwardedHeaders,
-        chunked: Bool, lengthless: Bool, allocator: ByteBufferAllocator
+        chunked: Bool, contentLength: Int?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: head.uri.utf8.count + scan.headerBytes + 192)
         buffer.writeString(head.method.rawValue)
@@ -849,6 +853,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let filter = HeaderHygiene.Filter(head.headers, hasConnection: scan.hasConnection)
         for (name, value) in head.headers {
             if filter.drops(name) { continue }
+            if scan.hasContentLength && HeaderHygiene.equalsIgnoringCase(name, "content-length") { continue }
             if scan.hasUnderscoreName && name.utf8.contains(UInt8(ascii: "_")) { continue }
             if dropExpect && HeaderHygiene.equalsIgnoringCase(name, "expect") { continue }
             if scan.hasForwarded && ProxyServerHandler.isForwardingHeader(name) { continue }
@@ -870,7 +875,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeStaticString("\r\n")
         if chunked {
             buffer.writeStaticString("transfer-encoding: chunked\r\n")
-        } else if lengthless && ProxyServerHandler.expectsBody(head.method) {
+        } else if let contentLength {
+            buffer.writeStaticString("content-length: ")
+            buffer.writeString(String(contentLength))
+            buffer.writeStaticString("\r\n")
+        } else if ProxyServerHandler.expectsBody(head.method) {
             // No body sent: say so (some app servers answer 411 to a POST without a length).
             buffer.writeStaticString("content-length: 0\r\n")
         }

@@ -124,12 +124,15 @@ final class UpstreamResponseParser {
     private var isHEAD = false
     /// Head bytes received so far, when a head spans reads.
     private var partialHead: ByteBuffer?
+    /// How far `partialHead` has been searched for the head's end.
+    private var headScanned = 0
 
     /// A response is due: the request (`HEAD` or not) was written.
     func expectResponse(toHEAD isHEAD: Bool) {
         self.state = .head
         self.isHEAD = isHEAD
         self.partialHead = nil
+        self.headScanned = 0
     }
 
     /// Whether a response has begun and not ended (for EOF handling).
@@ -155,13 +158,21 @@ final class UpstreamResponseParser {
                 self.state = .finished
                 throw UpstreamResponseError.unexpectedData
             case .head:
-                guard let headLength = try Self.headLength(buffer) else {
+                guard let headLength = Self.headLength(buffer, from: self.headScanned) else {
                     if buffer.readableBytes > Self.maximumHeadBytes {
                         self.state = .finished
                         throw UpstreamResponseError.headTooLarge
                     }
+                    // The next read resumes the search where this one stopped (a
+                    // line end may straddle the two): no rescan of what was seen.
+                    self.headScanned = max(0, buffer.readableBytes - 3)
                     self.partialHead = buffer
                     return
+                }
+                self.headScanned = 0
+                guard headLength <= Self.maximumHeadBytes else {
+                    self.state = .finished
+                    throw UpstreamResponseError.headTooLarge
                 }
                 guard let bytes = buffer.readSlice(length: headLength) else { return }
                 let parsed: Parsed
@@ -340,10 +351,11 @@ final class UpstreamResponseParser {
 
     // MARK: The head
 
-    /// The length of the head (through its blank line) when `buffer` holds all of it.
-    private static func headLength(_ buffer: ByteBuffer) throws -> Int? {
+    /// The length of the head (through its blank line) when `buffer` holds
+    /// all of it, searching from offset `start` (a line start or earlier).
+    private static func headLength(_ buffer: ByteBuffer, from start: Int) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
-            var index = 0
+            var index = start
             let count = bytes.count
             while index < count {
                 // Lines end in LF; the head ends with an empty line ("\n\n" or "\n\r\n").
@@ -473,7 +485,14 @@ final class UpstreamResponseParser {
                                 connectionClose = true
                             } else if Self.equalsIgnoringCase(bytes, token, "keep-alive") {
                                 connectionKeepAlive = true
-                            } else if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token])) {
+                            }
+                            // Every listed name goes, `close` included (a `Close` header
+                            // is dropped too), except the body's framing: a listed
+                            // Content-Length stays, or the client could not tell where
+                            // the body ends.
+                            if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token]))
+                                && !Self.equalsIgnoringCase(bytes, token, "content-length")
+                            {
                                 listedNames.append(token)
                             }
                         }

@@ -84,8 +84,9 @@ extension FuzzTargets {
     /// head (checked against its own bytes, RFC 9110 §7.6.1, RFC 9112 §6.3):
     /// the forwarded lines are exactly its header lines less `Connection`,
     /// `Keep-Alive`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
-    /// `Proxy-*`, `X-Switchyard-*`, every name a `Connection` header lists,
-    /// and `Content-Length` of a 204 or 304, in order, each without CR or LF
+    /// `Proxy-*`, `X-Switchyard-*`, every name a `Connection` header lists
+    /// but `Content-Length` (the body's framing stays), and `Content-Length`
+    /// of a 204 or 304, in order, each without CR or LF
     /// and ending in CRLF on the wire; the status text has no CR or LF;
     /// framing and keep-alive are as the head says; a `.length(n)` head still
     /// tells the client its length (a forwarded `Content-Length` of n, and no
@@ -225,9 +226,10 @@ extension FuzzTargets {
             }
         }
         let noBodyStatus = head.status == 204 || head.status == 304
+        // A Content-Length named in Connection stays (the client needs the body's length).
         let expected = fields.filter { field in
-            !(Self.isHopByHop(field.name) || listed.contains(field.name)
-                || (noBodyStatus && field.name.elementsEqual("content-length".utf8)))
+            let isLength = field.name.elementsEqual("content-length".utf8)
+            return !(Self.isHopByHop(field.name) || (listed.contains(field.name) && !isLength) || (noBodyStatus && isLength))
         }
 
         // What reaches the client: CRLF-terminated lines, none with a CR or LF inside.

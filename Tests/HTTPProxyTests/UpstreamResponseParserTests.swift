@@ -151,6 +151,32 @@ struct UpstreamResponseParserTests {
         #expect(oldKept.head?.keepAlive == true)
     }
 
+    @Test("a Content-Length named in Connection stays (the client needs it); every other listed name goes, Close included")
+    func connectionCannotStripFraming() {
+        let outcome = Self.parse(["HTTP/1.1 200 OK\r\nConnection: content-length, close\r\nClose: x\r\nContent-Length: 2\r\n\r\nok"])
+        #expect(outcome.head?.framing == .length(2))
+        #expect(outcome.head?.forwardedLines == ["Content-Length: 2"])
+        #expect(outcome.bodyText == "ok")
+        #expect(outcome.ends == [false])
+    }
+
+    @Test("a head larger than 80 KiB is refused even when it arrives complete in one read")
+    func completeHeadTooLarge() {
+        let big = "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Filler: 0123456789012345678901234567890123456789\r\n", count: 1_700) + "\r\n"
+        let outcome = Self.parse([big])
+        #expect(outcome.error == .headTooLarge)
+    }
+
+    @Test("a head sent one byte per read is parsed (the end is searched from where the last read stopped)")
+    func headByteByByte() {
+        let head = "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Filler: 0123456789\r\n", count: 200) + "Content-Length: 1\r\n\r\n."
+        let outcome = Self.parse(bytes: Array(head.utf8).map { [$0] })
+        #expect(outcome.error == nil)
+        #expect(outcome.head?.forwardedLines.count == 201)
+        #expect(outcome.bodyText == ".")
+        #expect(outcome.ends == [true])
+    }
+
     @Test("the app's X-Switchyard-* instructions are read and never forwarded")
     func switchyardHeaders() {
         let outcome = Self.parse(["HTTP/1.1 200 OK\r\nX-Switchyard-Pin: FORCE\r\nX-Switchyard-LSN:  0/3000148 \r\nx-switchyard-other: y\r\nContent-Length: 0\r\n\r\n"])

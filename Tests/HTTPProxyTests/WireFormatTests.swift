@@ -78,3 +78,48 @@ struct WireFormatTests {
         await harness.stop()
     }
 }
+
+/// Framing headers are Switchyard's to write: a `Connection` header that lists
+/// `Content-Length` must not strip the length of a body that is forwarded
+/// anyway (the body would become the app's next request).
+@Suite("Proxy: Connection cannot strip framing", .serialized)
+struct ConnectionListedFramingTests {
+    @Test("a request whose Connection lists Content-Length keeps its length; its body never becomes a request")
+    func requestContentLengthListedInConnection() async throws {
+        let harness = try await ProxyHarness.start()
+        let smuggled = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"
+        let raw = try await harness.raw()
+        try await raw.send(
+            "POST /upload HTTP/1.1\r\nHost: t\r\nConnection: Content-Length\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n\(smuggled)")
+        let response = try await raw.readResponse()
+        #expect(response.status == 200)
+        let echo = try response.echo()
+        #expect(echo.uri == "/upload")
+        #expect(echo.bodyBytes == smuggled.utf8.count)
+        #expect(echo.headers["content-length"] == String(smuggled.utf8.count))
+        // Another request on the same upstream connections, then: nothing else reached an app.
+        #expect(try await harness.client().get("/after").status == 200)
+        let paths = (harness.primaries + harness.replicaA).flatMap { $0.requests.map(\.path) }
+        #expect(!paths.contains("/smuggled"), "the body was read as a request: \(paths)")
+        await harness.stop()
+    }
+
+    @Test("a response whose Connection lists Content-Length keeps its length for the client")
+    func responseContentLengthListedInConnection() async throws {
+        let harness = try await ProxyHarness.start()
+        for fake in harness.replicaA {
+            fake.setBehavior(.respond(status: 200, headers: [("Connection", "content-length, close"), ("Close", "x")], body: "ok"))
+        }
+        let raw = try await harness.raw()
+        try await raw.send("GET /r HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = try await raw.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("content-length") == "2")
+        #expect(response.header("close") == nil, "a header named in Connection crossed the proxy")
+        #expect(response.bodyString == "ok")
+        // The client connection is still usable: the response was framed.
+        try await raw.send("GET /again HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try await raw.readResponse().status == 200)
+        await harness.stop()
+    }
+}
