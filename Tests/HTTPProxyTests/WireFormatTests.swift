@@ -84,13 +84,15 @@ struct WireFormatTests {
 /// anyway (the body would become the app's next request).
 @Suite("Proxy: Connection cannot strip framing", .serialized)
 struct ConnectionListedFramingTests {
-    @Test("a request whose Connection lists Content-Length keeps its length; its body never becomes a request")
-    func requestContentLengthListedInConnection() async throws {
+    @Test(
+        "a request whose Connection lists Content-Length keeps its length; its body never becomes a request",
+        arguments: ["POST", "GET", "DELETE"])
+    func requestContentLengthListedInConnection(method: String) async throws {
         let harness = try await ProxyHarness.start()
         let smuggled = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"
         let raw = try await harness.raw()
         try await raw.send(
-            "POST /upload HTTP/1.1\r\nHost: t\r\nConnection: Content-Length\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n\(smuggled)")
+            "\(method) /upload HTTP/1.1\r\nHost: t\r\nConnection: Content-Length\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n\(smuggled)")
         let response = try await raw.readResponse()
         #expect(response.status == 200)
         let echo = try response.echo()
