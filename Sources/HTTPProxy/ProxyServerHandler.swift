@@ -287,7 +287,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let upstreamChunked = !transferEncodings.isEmpty
         let upstreamHead = ProxyServerHandler.encodeUpstreamHead(
             head, scan: scan, dropExpect: expectsContinue, forwarded: forwarded, chunked: upstreamChunked,
-            contentLength: declaredLength, allocator: context.channel.allocator)
+            contentLength: declaredLength, hostFallback: scan.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
+            allocator: context.channel.allocator)
         let realClient = forwarded.realIP
 
         let exchange = Exchange(
@@ -843,13 +844,21 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// forwarded body without its length and let it pass for the next request).
     static func encodeUpstreamHead(
         _ head: HTTPRequestHead, scan: RequestHeadScan, dropExpect: Bool, forwarded: ForwardedHeaders,
-        chunked: Bool, contentLength: Int?, allocator: ByteBufferAllocator
+        chunked: Bool, contentLength: Int?, hostFallback: String? = nil, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: head.uri.utf8.count + scan.headerBytes + 192)
         buffer.writeString(head.method.rawValue)
         buffer.writeStaticString(" ")
         buffer.writeString(head.uri)
         buffer.writeStaticString(" HTTP/1.1\r\n")
+        if let hostFallback {
+            // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
+            // requires one: the address the client reached (nginx's $host falls
+            // back to the server's name the same way).
+            buffer.writeStaticString("host: ")
+            buffer.writeString(hostFallback)
+            buffer.writeStaticString("\r\n")
+        }
         let filter = HeaderHygiene.Filter(head.headers, hasConnection: scan.hasConnection)
         for (name, value) in head.headers {
             if filter.drops(name) { continue }
@@ -895,6 +904,15 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     /// The headers Switchyard sets itself (the client's values are replaced).
+    /// `IP:port` the client connected to (`[IPv6]:port`), for a request without Host.
+    private static func localHost(_ context: ChannelHandlerContext) -> String? {
+        guard let local = context.channel.localAddress, let ip = local.ipAddress, let port = local.port else { return nil }
+        if case .v6 = local {
+            return "[\(ip)]:\(port)"
+        }
+        return "\(ip):\(port)"
+    }
+
     private static func isForwardingHeader(_ name: String) -> Bool {
         HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-for") || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-proto")
             || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-host") || HeaderHygiene.equalsIgnoringCase(name, "x-real-ip")

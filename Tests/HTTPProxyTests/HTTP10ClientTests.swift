@@ -70,4 +70,16 @@ struct HTTP10ClientTests {
         #expect(parts.dropFirst().joined(separator: "\r\n\r\n") == "streamed")
         await harness.stop()
     }
+
+    @Test("an HTTP/1.0 request without Host reaches the app with the address the client reached as its Host")
+    func hostlessHTTP10Request() async throws {
+        let harness = try await ProxyHarness.start()
+        let raw = try await harness.raw()
+        try await raw.send("GET /nohost HTTP/1.0\r\n\r\n")
+        let echo = try await raw.readResponse().echo()
+        #expect(echo.uri == "/nohost")
+        let host = try #require(echo.headers["host"])
+        #expect(host.hasPrefix("127.0.0.1:"), "\(host)")
+        await harness.stop()
+    }
 }
