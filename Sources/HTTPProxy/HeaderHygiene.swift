@@ -33,7 +33,7 @@ enum HeaderHygiene {
         }
 
         func drops(_ name: String) -> Bool {
-            HeaderHygiene.isRemoved(name) || (!self.listed.isEmpty && self.listed.contains { HeaderHygiene.namesEqualIgnoringCase(name, $0) })
+            HeaderHygiene.isRemoved(name) || (!self.listed.isEmpty && self.listed.contains { HeaderHygiene.namesEqualIgnoringCase(bytes: name.utf8, $0.utf8) })
         }
     }
 
@@ -70,27 +70,29 @@ enum HeaderHygiene {
     /// combining mark is one cluster: two elements would stay one).
     static func forEachListElement(_ value: String, _ body: (Substring) -> Void) {
         let utf8 = value.utf8
-        var start = utf8.startIndex
-        while start < utf8.endIndex {
-            var end = start
-            while end < utf8.endIndex, utf8[end] != UInt8(ascii: ",") {
-                utf8.formIndex(after: &end)
+        func each(_ bytes: UnsafeRawBufferPointer) {
+            Self.forEachListElement(bytes: bytes, in: 0..<bytes.count) { range in
+                let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+                body(Substring(utf8[start..<utf8.index(start, offsetBy: range.count)]))
             }
+        }
+        if utf8.withContiguousStorageIfAvailable({ each(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(utf8).withUnsafeBytes(each)
+        }
+    }
+
+    /// `forEachListElement` over bytes: the offsets of each element within `range`.
+    static func forEachListElement(bytes: UnsafeRawBufferPointer, in range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            var end = start
+            while end < range.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
             var first = start
             var last = end
-            while first < last, utf8[first] == UInt8(ascii: " ") || utf8[first] == UInt8(ascii: "\t") {
-                utf8.formIndex(after: &first)
-            }
-            while last > first {
-                let before = utf8.index(before: last)
-                guard utf8[before] == UInt8(ascii: " ") || utf8[before] == UInt8(ascii: "\t") else { break }
-                last = before
-            }
-            if first < last {
-                body(Substring(utf8[first..<last]))
-            }
-            guard end < utf8.endIndex else { break }
-            start = utf8.index(after: end)
+            while first < last, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+            while last > first, bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t") { last -= 1 }
+            if first < last { body(first..<last) }
+            start = end + 1
         }
     }
 
@@ -152,9 +154,7 @@ enum HeaderHygiene {
     /// (Not an `equalsIgnoringCase` overload: a call with a string literal
     /// would pick this one, the literal becoming a `Substring`, over the
     /// `StaticString` version meant for literals.)
-    private static func namesEqualIgnoringCase(_ name: String, _ other: Substring) -> Bool {
-        let left = name.utf8
-        let right = other.utf8
+    static func namesEqualIgnoringCase<Left: Collection<UInt8>, Right: Collection<UInt8>>(bytes left: Left, _ right: Right) -> Bool {
         guard left.count == right.count else { return false }
         return zip(left, right).allSatisfy { a, b in
             let foldedA = a >= UInt8(ascii: "A") && a <= UInt8(ascii: "Z") ? a | 0x20 : a

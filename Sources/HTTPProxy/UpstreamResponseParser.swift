@@ -135,14 +135,6 @@ final class UpstreamResponseParser {
         self.headScanned = 0
     }
 
-    /// Whether a response has begun and not ended (for EOF handling).
-    var isAwaitingEnd: Bool {
-        switch self.state {
-        case .length, .chunked, .untilClose: return true
-        case .idle, .head, .finished: return false
-        }
-    }
-
     /// Parses `input`, emitting what it completes. Throws on a protocol error
     /// (the caller closes the connection).
     func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
@@ -175,14 +167,14 @@ final class UpstreamResponseParser {
                     throw UpstreamResponseError.headTooLarge
                 }
                 guard let bytes = buffer.readSlice(length: headLength) else { return }
-                let parsed: Parsed
+                let parsed: UpstreamResponseHead?
                 do {
                     parsed = try Self.parseHead(bytes, isHEAD: self.isHEAD)
                 } catch {
                     self.state = .finished
                     throw error
                 }
-                guard let head = parsed.head else { continue }  // an interim 1xx: the real head follows
+                guard let head = parsed else { continue }  // an interim 1xx: the real head follows
                 emit(.head(head))
                 switch head.framing {
                 case .empty, .length(0):
@@ -379,11 +371,6 @@ final class UpstreamResponseParser {
         return base.distance(to: UnsafeRawPointer(found))
     }
 
-    private struct Parsed {
-        /// Nil for an interim (1xx) response.
-        var head: UpstreamResponseHead?
-    }
-
     private struct Line {
         var start: Int
         var end: Int  // excluding the line end
@@ -392,9 +379,9 @@ final class UpstreamResponseParser {
         var keep: Bool
     }
 
-    /// Parses a complete head (status line through the blank line).
-    private static func parseHead(_ head: ByteBuffer, isHEAD: Bool) throws -> Parsed {
-        try head.withUnsafeReadableBytes { bytes -> Parsed in
+    /// Parses a complete head (status line through the blank line); nil for an interim (1xx) response.
+    private static func parseHead(_ head: ByteBuffer, isHEAD: Bool) throws -> UpstreamResponseHead? {
+        try head.withUnsafeReadableBytes { bytes -> UpstreamResponseHead? in
             let count = bytes.count
             // Status line: HTTP/1.x SP 3DIGIT [SP reason]
             guard let firstNewline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
@@ -426,7 +413,7 @@ final class UpstreamResponseParser {
             }
             let isInterim = status < 200
             if isInterim {
-                return Parsed(head: nil)
+                return nil
             }
 
             // Header lines.
@@ -480,7 +467,7 @@ final class UpstreamResponseParser {
                         keep = !noBodyStatus
                     } else if Self.equalsIgnoringCase(bytes, name, "connection") {
                         keep = false
-                        Self.forEachListElement(bytes, valueStart..<valueEnd) { token in
+                        HeaderHygiene.forEachListElement(bytes: bytes, in: valueStart..<valueEnd) { token in
                             if Self.equalsIgnoringCase(bytes, token, "close") {
                                 connectionClose = true
                             } else if Self.equalsIgnoringCase(bytes, token, "keep-alive") {
@@ -530,7 +517,7 @@ final class UpstreamResponseParser {
             if !listedNames.isEmpty {
                 for position in lines.indices where lines[position].keep {
                     let name = lines[position].start..<lines[position].nameEnd
-                    if listedNames.contains(where: { Self.equalsIgnoringCase(bytes, name, $0) }) {
+                    if listedNames.contains(where: { HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[name], bytes[$0]) }) {
                         lines[position].keep = false
                     }
                 }
@@ -565,17 +552,16 @@ final class UpstreamResponseParser {
                     contiguousEnd = -1
                 }
             }
-            return Parsed(
-                head: UpstreamResponseHead(
-                    bytes: head,
-                    status: status,
-                    statusText: 9..<statusEnd,
-                    runs: runs,
-                    framing: framing,
-                    keepAlive: keepAlive,
-                    pinDirective: pinDirective,
-                    lsnText: lsnText
-                ))
+            return UpstreamResponseHead(
+                bytes: head,
+                status: status,
+                statusText: 9..<statusEnd,
+                runs: runs,
+                framing: framing,
+                keepAlive: keepAlive,
+                pinDirective: pinDirective,
+                lsnText: lsnText
+            )
         }
     }
 
@@ -619,19 +605,6 @@ final class UpstreamResponseParser {
         HeaderHygiene.hasPrefixIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), prefix)
     }
 
-    /// Two runtime names, ASCII case-insensitively.
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ left: Range<Int>, _ right: Range<Int>) -> Bool {
-        guard left.count == right.count else { return false }
-        for offset in 0..<left.count {
-            let a = bytes[left.lowerBound + offset]
-            let b = bytes[right.lowerBound + offset]
-            let foldedA = a >= UInt8(ascii: "A") && a <= UInt8(ascii: "Z") ? a | 0x20 : a
-            let foldedB = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
-            if foldedA != foldedB { return false }
-        }
-        return true
-    }
-
     /// A non-negative decimal, digits only, at most 18 of them.
     private static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         guard !range.isEmpty, range.count <= 18 else { return nil }
@@ -644,18 +617,4 @@ final class UpstreamResponseParser {
         return value
     }
 
-    /// Each non-empty element of a comma-separated list, without surrounding spaces and tabs.
-    private static func forEachListElement(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
-        var start = range.lowerBound
-        while start < range.upperBound {
-            var end = start
-            while end < range.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
-            var first = start
-            var last = end
-            while first < last, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
-            while last > first, bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t") { last -= 1 }
-            if first < last { body(first..<last) }
-            start = end + 1
-        }
-    }
 }
