@@ -23,3 +23,135 @@ enum ChunkedFraming {
         return buffer
     }
 }
+
+/// Undoes chunked framing (RFC 9112 §7.1) as bytes arrive, for both
+/// directions: request bodies a client sends chunked and responses an app
+/// server sends chunked. Strict: a size is 1-15 hex digits, every line ends
+/// in CRLF (a bare LF after the size or data is accepted, as after a head's
+/// lines in responses, for requests the head parser already refused it),
+/// extensions are skipped up to 4 KiB, trailers up to 64 KiB are dropped.
+struct ChunkedBodyDecoder {
+    static let maximumExtensionBytes = 4 * 1024
+    static let maximumTrailerBytes = 64 * 1024
+
+    /// The framing is broken; the connection cannot be read further.
+    struct Malformed: Error {}
+
+    private enum State {
+        case size(value: Int, digits: Int)
+        case extensionBytes(value: Int, count: Int)
+        case sizeLineFeed(value: Int)
+        case data(remaining: Int)
+        case dataCarriageReturn
+        case dataLineFeed
+        case trailerLineStart(total: Int)
+        case trailerLine(total: Int)
+        case trailerLineFeed(total: Int)
+        case finalLineFeed
+    }
+
+    private var state = State.size(value: 0, digits: 0)
+    /// Bare LFs end lines (responses, as lenient as NIO's decoder was); requests need CRLF.
+    private let acceptsBareLineFeed: Bool
+
+    init(acceptsBareLineFeed: Bool) {
+        self.acceptsBareLineFeed = acceptsBareLineFeed
+    }
+
+    /// Reads framing and data from `buffer`, handing each run of data to
+    /// `emit` as a slice (no copy). Returns true at the end of the body
+    /// (last chunk and trailers read); `buffer` is then positioned after it.
+    mutating func decode(_ buffer: inout ByteBuffer, _ emit: (ByteBuffer) -> Void) throws(Malformed) -> Bool {
+        while buffer.readableBytes > 0 {
+            if case .data(let remaining) = self.state {
+                let count = min(remaining, buffer.readableBytes)
+                guard let slice = buffer.readSlice(length: count) else { return false }
+                emit(slice)
+                self.state = count == remaining ? .dataCarriageReturn : .data(remaining: remaining - count)
+                continue
+            }
+            guard let byte = buffer.readInteger(as: UInt8.self) else { return false }
+            let isLineFeed = byte == UInt8(ascii: "\n") && self.acceptsBareLineFeed
+            switch self.state {
+            case .size(let value, let digits):
+                if let digit = Self.hexValue(byte) {
+                    guard digits < 15 else { throw Malformed() }
+                    self.state = .size(value: value << 4 | digit, digits: digits + 1)
+                } else if digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    self.state = .extensionBytes(value: value, count: 1)
+                } else if digits > 0, byte == UInt8(ascii: "\r") {
+                    self.state = .sizeLineFeed(value: value)
+                } else if digits > 0, isLineFeed {
+                    self.state = Self.afterSizeLine(value)
+                } else {
+                    throw Malformed()
+                }
+            case .extensionBytes(let value, let count):
+                if byte == UInt8(ascii: "\r") {
+                    self.state = .sizeLineFeed(value: value)
+                } else if isLineFeed {
+                    self.state = Self.afterSizeLine(value)
+                } else {
+                    // Extension bytes: visible ASCII, spaces and tabs (no controls).
+                    guard count < Self.maximumExtensionBytes, byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F) else {
+                        throw Malformed()
+                    }
+                    self.state = .extensionBytes(value: value, count: count + 1)
+                }
+            case .sizeLineFeed(let value):
+                guard byte == UInt8(ascii: "\n") else { throw Malformed() }
+                self.state = Self.afterSizeLine(value)
+            case .dataCarriageReturn:
+                if byte == UInt8(ascii: "\r") {
+                    self.state = .dataLineFeed
+                } else if isLineFeed {
+                    self.state = .size(value: 0, digits: 0)
+                } else {
+                    throw Malformed()
+                }
+            case .dataLineFeed:
+                guard byte == UInt8(ascii: "\n") else { throw Malformed() }
+                self.state = .size(value: 0, digits: 0)
+            case .trailerLineStart(let total):
+                if byte == UInt8(ascii: "\r") {
+                    self.state = .finalLineFeed
+                } else if isLineFeed {
+                    return true
+                } else {
+                    self.state = .trailerLine(total: total + 1)
+                }
+            case .trailerLine(let total):
+                guard total < Self.maximumTrailerBytes else { throw Malformed() }
+                if byte == UInt8(ascii: "\r") {
+                    self.state = .trailerLineFeed(total: total + 1)
+                } else if isLineFeed {
+                    self.state = .trailerLineStart(total: total + 1)
+                } else {
+                    self.state = .trailerLine(total: total + 1)
+                }
+            case .trailerLineFeed(let total):
+                guard byte == UInt8(ascii: "\n") else { throw Malformed() }
+                self.state = .trailerLineStart(total: total + 1)
+            case .finalLineFeed:
+                guard byte == UInt8(ascii: "\n") else { throw Malformed() }
+                return true
+            case .data:
+                break  // handled above
+            }
+        }
+        return false
+    }
+
+    private static func afterSizeLine(_ value: Int) -> State {
+        value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
+    }
+}

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 
 /// How a response's body ends (RFC 9112 §6.3).
@@ -37,11 +32,7 @@ struct UpstreamResponseHead {
     /// `X-Switchyard-LSN`, trimmed, when the app sent it.
     let lsnText: String?
 
-    struct Run: Equatable {
-        var start: Int
-        var length: Int
-        var appendLineEnd: Bool
-    }
+    typealias Run = HeadLines.Run
 
     /// The forwarded header lines, each ending in CRLF (for tests and logs).
     var forwardedLines: [String] {
@@ -93,28 +84,13 @@ enum UpstreamResponseError: Error, Equatable {
 final class UpstreamResponseParser {
     /// The largest response head accepted (NIO's decoder limit, 80 KiB).
     static let maximumHeadBytes = 80 * 1024
-    static let maximumChunkExtensionBytes = 4 * 1024
-    static let maximumTrailerBytes = 64 * 1024
-
-    private enum ChunkState {
-        case size(value: Int, digits: Int)
-        case extensionBytes(value: Int, count: Int)
-        case sizeLineFeed(value: Int)
-        case data(remaining: Int)
-        case dataCarriageReturn
-        case dataLineFeed
-        case trailerLineStart(total: Int)
-        case trailerLine(total: Int)
-        case trailerLineFeed(total: Int)
-        case finalLineFeed
-    }
 
     private enum State {
         /// No request outstanding.
         case idle
         case head
         case length(remaining: Int, keepAlive: Bool)
-        case chunked(ChunkState, keepAlive: Bool)
+        case chunked(keepAlive: Bool)
         case untilClose
         /// A complete response, or an error: nothing more is read.
         case finished
@@ -122,6 +98,7 @@ final class UpstreamResponseParser {
 
     private var state = State.idle
     private var isHEAD = false
+    private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: true)
     /// Head bytes received so far, when a head spans reads.
     private var partialHead: ByteBuffer?
     /// How far `partialHead` has been searched for the head's end.
@@ -183,7 +160,8 @@ final class UpstreamResponseParser {
                 case .length(let length):
                     self.state = .length(remaining: length, keepAlive: head.keepAlive)
                 case .chunked:
-                    self.state = .chunked(.size(value: 0, digits: 0), keepAlive: head.keepAlive)
+                    self.chunked = ChunkedBodyDecoder(acceptsBareLineFeed: true)
+                    self.state = .chunked(keepAlive: head.keepAlive)
                 case .untilClose:
                     self.state = .untilClose
                 }
@@ -196,13 +174,13 @@ final class UpstreamResponseParser {
                     return
                 }
                 self.state = .length(remaining: remaining - count, keepAlive: keepAlive)
-            case .chunked(let chunkState, let keepAlive):
+            case .chunked(let keepAlive):
                 let done: Bool
                 do {
-                    done = try self.parseChunked(&buffer, chunkState, keepAlive: keepAlive, emit)
+                    done = try self.chunked.decode(&buffer) { emit(.body($0)) }
                 } catch {
                     self.state = .finished
-                    throw error
+                    throw UpstreamResponseError.malformedChunk
                 }
                 if done {
                     self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
@@ -244,103 +222,6 @@ final class UpstreamResponseParser {
         emit(.end(reusable: keepAlive && remaining == 0))
     }
 
-    // MARK: Chunked bodies
-
-    /// Walks chunked framing; returns true at the end of the message (trailers dropped).
-    private func parseChunked(
-        _ buffer: inout ByteBuffer, _ start: ChunkState, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void
-    ) throws -> Bool {
-        var chunk = start
-        defer {
-            if case .chunked = self.state {
-                self.state = .chunked(chunk, keepAlive: keepAlive)
-            }
-        }
-        while buffer.readableBytes > 0 {
-            if case .data(let remaining) = chunk {
-                let count = min(remaining, buffer.readableBytes)
-                guard let slice = buffer.readSlice(length: count) else { return false }
-                emit(.body(slice))
-                chunk = count == remaining ? .dataCarriageReturn : .data(remaining: remaining - count)
-                continue
-            }
-            guard let byte = buffer.readInteger(as: UInt8.self) else { return false }
-            switch chunk {
-            case .size(let value, let digits):
-                if let digit = Self.hexValue(byte) {
-                    guard digits < 15 else { throw UpstreamResponseError.malformedChunk }
-                    chunk = .size(value: value << 4 | digit, digits: digits + 1)
-                } else if digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
-                    chunk = .extensionBytes(value: value, count: 1)
-                } else if digits > 0, byte == UInt8(ascii: "\r") {
-                    chunk = .sizeLineFeed(value: value)
-                } else if digits > 0, byte == UInt8(ascii: "\n") {
-                    chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
-                } else {
-                    throw UpstreamResponseError.malformedChunk
-                }
-            case .extensionBytes(let value, let count):
-                if byte == UInt8(ascii: "\r") {
-                    chunk = .sizeLineFeed(value: value)
-                } else if byte == UInt8(ascii: "\n") {
-                    chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
-                } else {
-                    guard count < Self.maximumChunkExtensionBytes else { throw UpstreamResponseError.malformedChunk }
-                    chunk = .extensionBytes(value: value, count: count + 1)
-                }
-            case .sizeLineFeed(let value):
-                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
-                chunk = value == 0 ? .trailerLineStart(total: 0) : .data(remaining: value)
-            case .dataCarriageReturn:
-                if byte == UInt8(ascii: "\r") {
-                    chunk = .dataLineFeed
-                } else if byte == UInt8(ascii: "\n") {
-                    chunk = .size(value: 0, digits: 0)
-                } else {
-                    throw UpstreamResponseError.malformedChunk
-                }
-            case .dataLineFeed:
-                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
-                chunk = .size(value: 0, digits: 0)
-            case .trailerLineStart(let total):
-                if byte == UInt8(ascii: "\r") {
-                    chunk = .finalLineFeed
-                } else if byte == UInt8(ascii: "\n") {
-                    return true
-                } else {
-                    chunk = .trailerLine(total: total + 1)
-                }
-            case .trailerLine(let total):
-                guard total < Self.maximumTrailerBytes else { throw UpstreamResponseError.malformedChunk }
-                if byte == UInt8(ascii: "\r") {
-                    chunk = .trailerLineFeed(total: total + 1)
-                } else if byte == UInt8(ascii: "\n") {
-                    chunk = .trailerLineStart(total: total + 1)
-                } else {
-                    chunk = .trailerLine(total: total + 1)
-                }
-            case .trailerLineFeed(let total):
-                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
-                chunk = .trailerLineStart(total: total + 1)
-            case .finalLineFeed:
-                guard byte == UInt8(ascii: "\n") else { throw UpstreamResponseError.malformedChunk }
-                return true
-            case .data:
-                break  // handled above
-            }
-        }
-        return false
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
-        default: return nil
-        }
-    }
-
     // MARK: The head
 
     /// The length of the head (through its blank line) when `buffer` holds
@@ -351,7 +232,7 @@ final class UpstreamResponseParser {
             let count = bytes.count
             while index < count {
                 // Lines end in LF; the head ends with an empty line ("\n\n" or "\n\r\n").
-                guard let newline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else { return nil }
+                guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else { return nil }
                 if newline + 1 < count, bytes[newline + 1] == UInt8(ascii: "\n") {
                     return newline + 2
                 }
@@ -364,33 +245,18 @@ final class UpstreamResponseParser {
         }
     }
 
-    /// The first `byte` at or after `start` (memchr: heads are scanned line by line).
-    private static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
-        return base.distance(to: UnsafeRawPointer(found))
-    }
-
-    private struct Line {
-        var start: Int
-        var end: Int  // excluding the line end
-        var endsInCRLF: Bool
-        var nameEnd: Int
-        var keep: Bool
-    }
-
     /// Parses a complete head (status line through the blank line); nil for an interim (1xx) response.
     private static func parseHead(_ head: ByteBuffer, isHEAD: Bool) throws -> UpstreamResponseHead? {
         try head.withUnsafeReadableBytes { bytes -> UpstreamResponseHead? in
             let count = bytes.count
             // Status line: HTTP/1.x SP 3DIGIT [SP reason]
-            guard let firstNewline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
+            guard let firstNewline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
                 throw UpstreamResponseError.malformedStatusLine
             }
             var statusEnd = firstNewline
             if statusEnd > 0, bytes[statusEnd - 1] == UInt8(ascii: "\r") { statusEnd -= 1 }
             guard statusEnd >= 12,
-                Self.matches(bytes, at: 0, "HTTP/1."),
+                HeadLines.matches(bytes, at: 0, "HTTP/1."),
                 bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
                 bytes[8] == UInt8(ascii: " ")
             else { throw UpstreamResponseError.malformedStatusLine }
@@ -404,7 +270,7 @@ final class UpstreamResponseParser {
             guard status >= 100 else { throw UpstreamResponseError.malformedStatusLine }
             if statusEnd > 12 {
                 guard bytes[12] == UInt8(ascii: " ") else { throw UpstreamResponseError.malformedStatusLine }
-                for index in 13..<statusEnd where !Self.isFieldValueByte(bytes[index]) {
+                for index in 13..<statusEnd where !HeadLines.isFieldValueByte(bytes[index]) {
                     throw UpstreamResponseError.malformedStatusLine
                 }
             }
@@ -417,7 +283,7 @@ final class UpstreamResponseParser {
             }
 
             // Header lines.
-            var lines: [Line] = []
+            var lines: [HeadLines.Line] = []
             lines.reserveCapacity(12)
             var contentLength: Int? = nil
             var transferEncodingChunked = false
@@ -429,7 +295,7 @@ final class UpstreamResponseParser {
             let noBodyStatus = status == 204 || status == 304
             var index = firstNewline + 1
             while index < count {
-                guard let newline = Self.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else {
+                guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else {
                     throw UpstreamResponseError.malformedHeader
                 }
                 var end = newline
@@ -439,38 +305,25 @@ final class UpstreamResponseParser {
                     endsInCRLF = true
                 }
                 if end == index { break }  // the blank line
-                let first = bytes[index]
-                // No obsolete line folding, no whitespace before the name.
-                guard first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else { throw UpstreamResponseError.malformedHeader }
-                var colon = index
-                while colon < end, Self.isTokenByte(bytes[colon]) { colon += 1 }
-                guard colon > index, colon < end, bytes[colon] == UInt8(ascii: ":") else { throw UpstreamResponseError.malformedHeader }
-                var valueStart = colon + 1
-                while valueStart < end, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
-                    valueStart += 1
-                }
-                var valueEnd = end
-                while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") {
-                    valueEnd -= 1
-                }
-                for position in valueStart..<valueEnd where !Self.isFieldValueByte(bytes[position]) {
+                guard var line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: endsInCRLF) else {
                     throw UpstreamResponseError.malformedHeader
                 }
-                let name = index..<colon
+                let name = line.name
+                let value = line.value
                 var keep = true
                 switch bytes[index] | 0x20 {
                 case UInt8(ascii: "c"):
-                    if Self.equalsIgnoringCase(bytes, name, "content-length") {
-                        guard let length = Self.decimal(bytes, valueStart..<valueEnd), contentLength == nil || contentLength == length
+                    if HeadLines.equalsIgnoringCase(bytes, name, "content-length") {
+                        guard let length = HeadLines.decimal(bytes, value), contentLength == nil || contentLength == length
                         else { throw UpstreamResponseError.invalidContentLength }
                         contentLength = length
                         keep = !noBodyStatus
-                    } else if Self.equalsIgnoringCase(bytes, name, "connection") {
+                    } else if HeadLines.equalsIgnoringCase(bytes, name, "connection") {
                         keep = false
-                        HeaderHygiene.forEachListElement(bytes: bytes, in: valueStart..<valueEnd) { token in
-                            if Self.equalsIgnoringCase(bytes, token, "close") {
+                        HeaderHygiene.forEachListElement(bytes: bytes, in: value) { token in
+                            if HeadLines.equalsIgnoringCase(bytes, token, "close") {
                                 connectionClose = true
-                            } else if Self.equalsIgnoringCase(bytes, token, "keep-alive") {
+                            } else if HeadLines.equalsIgnoringCase(bytes, token, "keep-alive") {
                                 connectionKeepAlive = true
                             }
                             // Every listed name goes, `close` included (a `Close` header
@@ -478,15 +331,15 @@ final class UpstreamResponseParser {
                             // Content-Length stays, or the client could not tell where
                             // the body ends.
                             if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token]))
-                                && !Self.equalsIgnoringCase(bytes, token, "content-length")
+                                && !HeadLines.equalsIgnoringCase(bytes, token, "content-length")
                             {
                                 listedNames.append(token)
                             }
                         }
                     }
                 case UInt8(ascii: "t"):
-                    if Self.equalsIgnoringCase(bytes, name, "transfer-encoding") {
-                        guard !transferEncodingChunked, Self.equalsIgnoringCase(bytes, valueStart..<valueEnd, "chunked") else {
+                    if HeadLines.equalsIgnoringCase(bytes, name, "transfer-encoding") {
+                        guard !transferEncodingChunked, HeadLines.equalsIgnoringCase(bytes, value, "chunked") else {
                             throw UpstreamResponseError.unsupportedTransferEncoding
                         }
                         transferEncodingChunked = true
@@ -495,33 +348,27 @@ final class UpstreamResponseParser {
                         keep = false
                     }
                 case UInt8(ascii: "x"):
-                    if Self.hasPrefixIgnoringCase(bytes, name, "x-switchyard-") {
+                    if HeadLines.hasPrefixIgnoringCase(bytes, name, "x-switchyard-") {
                         keep = false
-                        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)
-                        if Self.equalsIgnoringCase(bytes, name, "x-switchyard-pin") {
-                            pinDirective = value.lowercased()
-                        } else if Self.equalsIgnoringCase(bytes, name, "x-switchyard-lsn") {
-                            lsnText = value
+                        let text = HeadLines.string(bytes, value)
+                        if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-pin") {
+                            pinDirective = text.lowercased()
+                        } else if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-lsn") {
+                            lsnText = text
                         }
                     }
                 default:
                     keep = !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
                 }
-                lines.append(Line(start: index, end: end, endsInCRLF: endsInCRLF, nameEnd: colon, keep: keep))
+                line.keep = keep
+                lines.append(line)
                 index = newline + 1
             }
             if transferEncodingChunked && contentLength != nil {
                 // Both framings at once: a desync waiting to happen (RFC 9112 §6.3).
                 throw UpstreamResponseError.invalidContentLength
             }
-            if !listedNames.isEmpty {
-                for position in lines.indices where lines[position].keep {
-                    let name = lines[position].start..<lines[position].nameEnd
-                    if listedNames.contains(where: { HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[name], bytes[$0]) }) {
-                        lines[position].keep = false
-                    }
-                }
-            }
+            HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
 
             let framing: ResponseFraming
             if isHEAD || noBodyStatus {
@@ -535,28 +382,11 @@ final class UpstreamResponseParser {
             }
             let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
 
-            var runs: [UpstreamResponseHead.Run] = []
-            runs.reserveCapacity(4)
-            var contiguousEnd = -1
-            for line in lines where line.keep {
-                if line.endsInCRLF {
-                    let length = line.end + 2 - line.start
-                    if line.start == contiguousEnd, let last = runs.indices.last {
-                        runs[last].length += length
-                    } else {
-                        runs.append(.init(start: line.start, length: length, appendLineEnd: false))
-                    }
-                    contiguousEnd = line.end + 2
-                } else {
-                    runs.append(.init(start: line.start, length: line.end - line.start, appendLineEnd: true))
-                    contiguousEnd = -1
-                }
-            }
             return UpstreamResponseHead(
                 bytes: head,
                 status: status,
                 statusText: 9..<statusEnd,
-                runs: runs,
+                runs: HeadLines.runs(lines),
                 framing: framing,
                 keepAlive: keepAlive,
                 pinDirective: pinDirective,
@@ -564,57 +394,4 @@ final class UpstreamResponseParser {
             )
         }
     }
-
-    // MARK: Bytes
-
-    /// RFC 9110 tchar.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// Field values and reason phrases: HTAB, SP, visible ASCII, obs-text.
-    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
-    }
-
-    private static func matches(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ text: StaticString) -> Bool {
-        guard offset + text.utf8CodeUnitCount <= bytes.count else { return false }
-        return text.withUTF8Buffer { expected in
-            for index in 0..<expected.count where bytes[offset + index] != expected[index] {
-                return false
-            }
-            return true
-        }
-    }
-
-    /// ASCII case-insensitive comparison with a lower-case `target` (HeaderHygiene's, on a range).
-    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ target: StaticString) -> Bool {
-        HeaderHygiene.equalsIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), target)
-    }
-
-    private static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ prefix: StaticString) -> Bool {
-        HeaderHygiene.hasPrefixIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), prefix)
-    }
-
-    /// A non-negative decimal, digits only, at most 18 of them.
-    private static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
-        guard !range.isEmpty, range.count <= 18 else { return nil }
-        var value = 0
-        for index in range {
-            let byte = bytes[index]
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
 }

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What both head parsers (`ClientRequestParser`, `UpstreamResponseParser`)
+/// share: heads are kept as their bytes, and the header lines that cross the
+/// proxy are copied verbatim, as runs of consecutive lines.
+enum HeadLines {
+    /// One header line, as offsets into its head.
+    struct Line {
+        var start: Int
+        /// Where the line's content ends (its CR or LF).
+        var end: Int
+        var endsInCRLF: Bool
+        var nameEnd: Int
+        var valueStart: Int
+        var valueEnd: Int
+        /// The line is forwarded.
+        var keep: Bool
+
+        var name: Range<Int> { self.start..<self.nameEnd }
+        var value: Range<Int> { self.valueStart..<self.valueEnd }
+    }
+
+    /// Consecutive forwarded lines. A run with `appendLineEnd` is one line
+    /// whose own end was a bare LF; the others include their CRLFs.
+    struct Run: Equatable {
+        var start: Int
+        var length: Int
+        var appendLineEnd: Bool
+    }
+
+    /// Drops the lines whose names a `Connection` header listed (`listed`:
+    /// ranges of those names in `bytes`).
+    static func dropListed(_ lines: inout [Line], listed: [Range<Int>], in bytes: UnsafeRawBufferPointer) {
+        guard !listed.isEmpty else { return }
+        for position in lines.indices where lines[position].keep {
+            let name = lines[position].name
+            if listed.contains(where: { HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[name], bytes[$0]) }) {
+                lines[position].keep = false
+            }
+        }
+    }
+
+    /// The kept lines as runs of consecutive lines.
+    static func runs(_ lines: [Line]) -> [Run] {
+        var runs: [Run] = []
+        runs.reserveCapacity(4)
+        var contiguousEnd = -1
+        for line in lines where line.keep {
+            if line.endsInCRLF {
+                let length = line.end + 2 - line.start
+                if line.start == contiguousEnd, let last = runs.indices.last {
+                    runs[last].length += length
+                } else {
+                    runs.append(.init(start: line.start, length: length, appendLineEnd: false))
+                }
+                contiguousEnd = line.end + 2
+            } else {
+                runs.append(.init(start: line.start, length: line.end - line.start, appendLineEnd: true))
+                contiguousEnd = -1
+            }
+        }
+        return runs
+    }
+
+    /// The first `byte` at or after `start` (memchr: heads are scanned line by line).
+    static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// RFC 9110 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Field values and reason phrases: HTAB, SP, visible ASCII, obs-text.
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    /// Splits a header line (`start..<end`, its line end excluded) into name
+    /// and value: a token, a colon right after it, the value without the
+    /// spaces and tabs around it. Nil when the line is malformed (whitespace
+    /// first, i.e. obs-fold, no colon, a bad name or value byte).
+    static func parseLine(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int, endsInCRLF: Bool) -> Line? {
+        let first = bytes[start]
+        guard first != UInt8(ascii: " "), first != UInt8(ascii: "\t") else { return nil }
+        var colon = start
+        while colon < end, Self.isTokenByte(bytes[colon]) { colon += 1 }
+        guard colon > start, colon < end, bytes[colon] == UInt8(ascii: ":") else { return nil }
+        var valueStart = colon + 1
+        while valueStart < end, bytes[valueStart] == UInt8(ascii: " ") || bytes[valueStart] == UInt8(ascii: "\t") {
+            valueStart += 1
+        }
+        var valueEnd = end
+        while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") {
+            valueEnd -= 1
+        }
+        for position in valueStart..<valueEnd where !Self.isFieldValueByte(bytes[position]) {
+            return nil
+        }
+        return Line(
+            start: start, end: end, endsInCRLF: endsInCRLF, nameEnd: colon, valueStart: valueStart, valueEnd: valueEnd, keep: true)
+    }
+
+    /// ASCII case-insensitive comparison with a lower-case `target` (HeaderHygiene's, on a range).
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ target: StaticString) -> Bool {
+        HeaderHygiene.equalsIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), target)
+    }
+
+    static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ prefix: StaticString) -> Bool {
+        HeaderHygiene.hasPrefixIgnoringCase(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), prefix)
+    }
+
+    /// A non-negative decimal, digits only, at most 18 of them.
+    static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+}
+
+extension HeadLines {
+    /// Whether `bytes` holds `text` at `offset`, exactly.
+    static func matches(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ text: StaticString) -> Bool {
+        guard offset + text.utf8CodeUnitCount <= bytes.count else { return false }
+        return text.withUTF8Buffer { expected in
+            for index in 0..<expected.count where bytes[offset + index] != expected[index] {
+                return false
+            }
+            return true
+        }
+    }
+}
