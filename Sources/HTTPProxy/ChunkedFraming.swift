@@ -26,10 +26,11 @@ enum ChunkedFraming {
 
 /// Undoes chunked framing (RFC 9112 §7.1) as bytes arrive, for both
 /// directions: request bodies a client sends chunked and responses an app
-/// server sends chunked. Strict: a size is 1-15 hex digits, every line ends
-/// in CRLF (a bare LF after the size or data is accepted, as after a head's
-/// lines in responses, for requests the head parser already refused it),
-/// extensions are skipped up to 4 KiB, trailers up to 64 KiB are dropped.
+/// server sends chunked. Strict: a size is 1-15 hex digits (spaces after it
+/// only before an extension's `;`), extensions hold no control bytes and are
+/// skipped up to 4 KiB, trailers up to 64 KiB are dropped. Lines end in CRLF;
+/// a bare LF is accepted only where the caller says (responses, as NIO's
+/// decoder did; never in requests).
 struct ChunkedBodyDecoder {
     static let maximumExtensionBytes = 4 * 1024
     static let maximumTrailerBytes = 64 * 1024
@@ -39,6 +40,8 @@ struct ChunkedBodyDecoder {
 
     private enum State {
         case size(value: Int, digits: Int)
+        /// Spaces after the size: only a `;` (an extension) may follow.
+        case sizeWhitespace(value: Int)
         case extensionBytes(value: Int, count: Int)
         case sizeLineFeed(value: Int)
         case data(remaining: Int)
@@ -58,33 +61,48 @@ struct ChunkedBodyDecoder {
         self.acceptsBareLineFeed = acceptsBareLineFeed
     }
 
-    /// Reads framing and data from `buffer`, handing each run of data to
-    /// `emit` as a slice (no copy). Returns true at the end of the body
-    /// (last chunk and trailers read); `buffer` is then positioned after it.
-    mutating func decode(_ buffer: inout ByteBuffer, _ emit: (ByteBuffer) -> Void) throws(Malformed) -> Bool {
+    /// What `next` found.
+    enum Output {
+        /// A run of body bytes: a slice of the input, not a copy.
+        case data(ByteBuffer)
+        /// The end of the body (last chunk and trailers read).
+        case end
+    }
+
+    /// Reads framing from `buffer` up to the next run of data or the end of
+    /// the body; nil when `buffer` is used up first. `buffer` is left
+    /// positioned after what was returned.
+    mutating func next(_ buffer: inout ByteBuffer) throws(Malformed) -> Output? {
         while buffer.readableBytes > 0 {
             if case .data(let remaining) = self.state {
                 let count = min(remaining, buffer.readableBytes)
-                guard let slice = buffer.readSlice(length: count) else { return false }
-                emit(slice)
+                guard let slice = buffer.readSlice(length: count) else { return nil }
                 self.state = count == remaining ? .dataCarriageReturn : .data(remaining: remaining - count)
-                continue
+                return .data(slice)
             }
-            guard let byte = buffer.readInteger(as: UInt8.self) else { return false }
+            guard let byte = buffer.readInteger(as: UInt8.self) else { return nil }
             let isLineFeed = byte == UInt8(ascii: "\n") && self.acceptsBareLineFeed
             switch self.state {
             case .size(let value, let digits):
                 if let digit = Self.hexValue(byte) {
                     guard digits < 15 else { throw Malformed() }
                     self.state = .size(value: value << 4 | digit, digits: digits + 1)
-                } else if digits > 0, byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                } else if digits > 0, byte == UInt8(ascii: ";") {
                     self.state = .extensionBytes(value: value, count: 1)
+                } else if digits > 0, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    self.state = .sizeWhitespace(value: value)
                 } else if digits > 0, byte == UInt8(ascii: "\r") {
                     self.state = .sizeLineFeed(value: value)
                 } else if digits > 0, isLineFeed {
                     self.state = Self.afterSizeLine(value)
                 } else {
                     throw Malformed()
+                }
+            case .sizeWhitespace(let value):
+                if byte == UInt8(ascii: ";") {
+                    self.state = .extensionBytes(value: value, count: 1)
+                } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+                    throw Malformed()  // "5 5": no size has a space inside
                 }
             case .extensionBytes(let value, let count):
                 if byte == UInt8(ascii: "\r") {
@@ -116,7 +134,7 @@ struct ChunkedBodyDecoder {
                 if byte == UInt8(ascii: "\r") {
                     self.state = .finalLineFeed
                 } else if isLineFeed {
-                    return true
+                    return .end
                 } else {
                     self.state = .trailerLine(total: total + 1)
                 }
@@ -134,12 +152,12 @@ struct ChunkedBodyDecoder {
                 self.state = .trailerLineStart(total: total + 1)
             case .finalLineFeed:
                 guard byte == UInt8(ascii: "\n") else { throw Malformed() }
-                return true
+                return .end
             case .data:
                 break  // handled above
             }
         }
-        return false
+        return nil
     }
 
     private static func afterSizeLine(_ value: Int) -> State {

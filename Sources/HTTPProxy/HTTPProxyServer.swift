@@ -1,7 +1,6 @@
 import Atomics
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 import SwitchyardCore
@@ -37,12 +36,6 @@ public final class HTTPProxyServer: Sendable {
         let clients = self.runtime.snapshot.configuration.clients
         let runtime = self.runtime
         let openConnections = self.openConnections
-        let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderListSize = clients.maxHeaderBytes
-            limits.maxHeaderFieldSize = clients.maxHeaderBytes
-            return limits
-        }()
         let headerTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.headerTimeout))
         let idleTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.idleTimeout))
         let maxConnections = clients.maxConnections
@@ -76,15 +69,9 @@ public final class HTTPProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     let timeouts = ClientConnectionTimeouts(
                         headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: loop.value.clientTimeouts)
-                    // The request decoder only: responses are written as bytes by
-                    // ProxyServerHandler (the app's header lines copied as they came),
-                    // so there is no response encoder, no header re-validation and no
-                    // pipelining helper (the proxy handler queues pipelined requests
-                    // itself and keeps reading: holding reads costs two epoll_ctl per request).
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)
-                        ))
+                    // One handler: requests are parsed and responses written as bytes by
+                    // ProxyServerHandler (no NIO decoder or encoder, no pipelining helper:
+                    // pipelined requests wait as bytes behind the response in flight).
                     // Open connections are known to their loop's timeout sweep (drain walks it).
                     try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value, timeouts: timeouts))
                 }

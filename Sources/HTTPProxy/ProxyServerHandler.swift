@@ -11,16 +11,17 @@ import SwitchyardLogging
 /// Everything here runs on the connection's event loop; the upstream
 /// connection is opened on that same loop.
 final class ProxyServerHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    /// Requests are read as bytes (see `ClientRequestParser`).
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     /// Responses are written as bytes: the app's header lines are copied as
     /// they came (see `UpstreamResponseParser`), not re-encoded by NIO.
     typealias OutboundOut = ByteBuffer
 
     /// Methods retried on another server after a failure (a switch, not a `Set<String>`: no hashing per request).
-    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+    private static func isIdempotent(_ method: String) -> Bool {
         switch method {
-        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE: return true
+        case "GET", "HEAD", "OPTIONS", "PUT", "DELETE": return true
         default: return false
         }
     }
@@ -29,8 +30,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private let loop: LoopContext
     /// The connection's header and idle timeouts (driven from here).
     private let timeouts: ClientConnectionTimeouts
-    /// A request part arrived during the current read (else the read was a partial head).
-    private var partsThisRead = false
+    private var parser: ClientRequestParser
+    /// `processBuffered` is on the stack (a response it led to completed synchronously).
+    private var processing = false
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?
@@ -40,22 +42,18 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
-    /// A parse error in a pipelined request, held until the requests before it are answered.
-    private var pendingParserError: HTTPParserError?
     /// The response-timeout check (see `armResponseTimer`) and when it fires.
     private var responseTimer: Scheduled<Void>?
     private var responseTimerFires: UInt64 = 0
-    /// Parts of pipelined requests that arrived while a response was in flight.
-    /// An array (a few parts at most, see `pipelineLimit`): unlike a
-    /// CircularBuffer it allocates nothing until used, which idle connections never do.
-    private var pipelined: [HTTPServerRequestPart] = []
-    /// Past this many queued parts, the client is not read until the queue drains.
-    private static let pipelineLimit = 32
+    /// Past this many bytes of pipelined requests waiting behind a response,
+    /// the client is not read until the response is sent.
+    private static let pipelineBufferLimit = 16 * 1024
 
     init(runtime: ProxyRuntime, loop: LoopContext, timeouts: ClientConnectionTimeouts) {
         self.runtime = runtime
         self.loop = loop
         self.timeouts = timeouts
+        self.parser = ClientRequestParser(maximumHeadBytes: runtime.snapshot.configuration.clients.maxHeaderBytes)
     }
 
     // MARK: Channel events
@@ -82,35 +80,46 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        self.partsThisRead = true
-        if !self.pipelined.isEmpty || (self.exchange?.requestEnded ?? false) {
-            // A pipelined request: it waits until the response in flight is sent.
-            // (Reads keep flowing meanwhile: holding them costs two epoll_ctl calls per request.)
-            self.pipelined.append(part)
-            return
-        }
-        self.dispatch(part, context: context)
+        self.parser.append(self.unwrapInboundIn(data))
+        self.processBuffered(context: context)
     }
 
-    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head):
-            self.discardingBody = false
-            self.receivedHead(head, context: context)
-        case .body(let buffer):
-            self.receivedBody(buffer)
-        case .end:
-            self.receivedEnd(context: context)
+    /// Acts on what the bytes read so far complete, request by request: while
+    /// a response is due, pipelined requests wait as bytes (errors in them
+    /// too) until the ones before them are answered.
+    private func processBuffered(context: ChannelHandlerContext) {
+        // A response completed by an event below comes back here: the loop on
+        // the stack carries on with the next request.
+        guard !self.processing else { return }
+        self.processing = true
+        defer { self.processing = false }
+        while !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse || self.discardingBody {
+            let event: ClientRequestParser.Event?
+            do {
+                event = try self.parser.next()
+            } catch {
+                self.rejectMalformed(error, context: context)
+                return
+            }
+            switch event {
+            case .head(let head):
+                self.discardingBody = false
+                self.receivedHead(head, context: context)
+            case .body(let buffer):
+                self.receivedBody(buffer)
+            case .end:
+                self.receivedEnd(context: context)
+            case nil:
+                if self.parser.hasPartialHead {
+                    // Bytes that completed no head: a head on its way.
+                    self.timeouts.bytesArrived()
+                }
+                return
+            }
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if !self.partsThisRead {
-            // Bytes that completed no request part: a head on its way.
-            self.timeouts.bytesArrived()
-        }
-        self.partsThisRead = false
         if self.upstreamNeedsFlush {
             self.upstreamNeedsFlush = false
             self.exchange?.connection?.flush()
@@ -151,16 +160,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let parserError = error as? HTTPParserError {
-            if !self.pipelined.isEmpty || (self.exchange?.requestEnded ?? false) {
-                // The bad bytes belong to a later, pipelined request: the ones before it
-                // (the one in flight included) are answered first (see drainPipelined).
-                self.pendingParserError = parserError
-                return
-            }
-            self.rejectMalformed(parserError, context: context)
-            return
-        }
         // I/O errors on the client connection: close it; channelInactive cleans up.
         context.close(promise: nil)
     }
@@ -168,7 +167,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Draining: close now when idle, else after the response in flight.
-            if self.exchange == nil && self.pipelined.isEmpty {
+            if self.exchange == nil {
                 context.close(promise: nil)
             } else {
                 self.closeAfterResponse = true
@@ -178,26 +177,12 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Feeds queued pipelined parts until a request is in flight again.
-    private func drainPipelined(context: ChannelHandlerContext) {
-        while !self.pipelined.isEmpty, !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse {
-            let part = self.pipelined.removeFirst()
-            self.dispatch(part, context: context)
-        }
-        // Everything before a malformed pipelined request has been answered (or the
-        // request the bad bytes interrupted is now the one in flight): reject it now.
-        if let error = self.pendingParserError, self.pipelined.isEmpty, !(self.exchange?.requestEnded ?? false),
-            !self.closeAfterResponse
-        {
-            self.pendingParserError = nil
-            self.rejectMalformed(error, context: context)
-        }
-    }
-
     private var shouldHoldClientReads: Bool {
-        if self.pipelined.count >= Self.pipelineLimit { return true }
         guard let exchange = self.exchange, !self.discardingBody else { return false }
-        if exchange.requestEnded { return false }
+        if exchange.requestEnded {
+            // Pipelined requests wait as bytes; past a limit, unread.
+            return self.parser.bufferedBytes >= Self.pipelineBufferLimit
+        }
         guard let connection = exchange.connection else { return true }
         return !connection.isWritable || exchange.held != nil
     }
@@ -210,109 +195,74 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Request
 
-    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext) {
         let snapshot = self.runtime.snapshot
         let configuration = snapshot.configuration
         let now = NIODeadline.now().uptimeNanoseconds
         self.timeouts.requestHeadReceived()
 
-        // Framing checks: every request-smuggling shape is refused and the connection closed.
-        let scan = RequestHeadScan(head.headers)
-        // SPEC §2 max_header_bytes covers the whole head. The decoder's own limit counts
-        // only names and values (so it bounds memory at a few times the limit); the
-        // request line, separators and line ends are counted here.
-        let headBytes = head.method.rawValue.utf8.count + head.uri.utf8.count + 12 + scan.headerBytes + 2
-        if headBytes > configuration.clients.maxHeaderBytes {
-            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n")
-            return
-        }
-        let transferEncodings = scan.hasTransferEncoding ? head.headers[canonicalForm: "transfer-encoding"] : []
-        let contentLengths = scan.hasContentLength ? head.headers["content-length"] : []
-        if !transferEncodings.isEmpty {
-            if !contentLengths.isEmpty || transferEncodings.count != 1 || transferEncodings[0].lowercased() != "chunked" {
-                self.respondLocally(.badRequest, body: "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n")
-                return
-            }
-        }
-        var declaredLength: Int? = nil
-        for value in contentLengths {
-            guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                let length = Int(value), declaredLength == nil || declaredLength == length
-            else {
-                self.respondLocally(.badRequest, body: "400 Bad Request: invalid Content-Length\n")
-                return
-            }
-            declaredLength = length
-        }
-        if head.version.major != 1 || (head.version.minor != 0 && head.version.minor != 1) {
-            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n")
-            return
-        }
-        if head.version.minor == 1 && scan.hostCount != 1 {
-            self.respondLocally(.badRequest, body: "400 Bad Request: exactly one Host header is required\n")
-            return
-        }
-        if let declaredLength, declaredLength > configuration.clients.maxBodyBytes {
+        // The parser refused every malformed or ambiguous head (smuggling
+        // shapes included); what is left to check is the configured limit.
+        if case .length(let declared) = head.framing, declared > configuration.clients.maxBodyBytes {
             self.respondLocally(.payloadTooLarge, body: "413 Payload Too Large: body over \(configuration.clients.maxBodyBytes) bytes\n")
             return
         }
-        let hasBody = !transferEncodings.isEmpty || (declaredLength ?? 0) > 0
+        let hasBody: Bool
+        switch head.framing {
+        case .none, .length(0): hasBody = false
+        case .length, .chunked: hasBody = true
+        }
 
         // Pin and routing decision.
-        let pin = scan.hasCookie ? self.pinStatus(head.headers, snapshot: snapshot) : .none
+        let pin = head.hasCookie ? self.pinStatus(head, snapshot: snapshot) : .none
         let board = self.runtime.replicaBoard
-        let path = ProxyServerHandler.pathWithoutQuery(head.uri)
-        let methodText = head.method.rawValue
-        let headers = head.headers
+        let path = head.path
+        let method = head.method
         let decision = snapshot.withReplicaAvailability(board: board, now: now) { replicas in
             snapshot.router.decide(
-                method: methodText,
+                method: method,
                 path: path[...],
-                header: { headers.first(name: $0) },
+                header: { head.firstValue($0) },
                 pin: pin,
                 replicas: replicas
             )
         }
 
         // The head the app server sees.
-        let expectsContinue = scan.hasExpect && head.headers.first(name: "expect")?.lowercased() == "100-continue"
         let forwarded = ForwardedHeaders.compute(
             peer: self.clientAddress,
-            incomingForwardedFor: scan.hasForwarded ? head.headers["x-forwarded-for"] : [],
-            incomingProto: scan.hasForwarded ? head.headers.first(name: "x-forwarded-proto") : nil,
-            incomingHost: scan.hasForwarded ? head.headers.first(name: "x-forwarded-host") : nil,
-            host: scan.host,
+            incomingForwardedFor: head.hasForwarded ? head.values("x-forwarded-for") : [],
+            incomingProto: head.hasForwarded ? head.values("x-forwarded-proto").first : nil,
+            incomingHost: head.hasForwarded ? head.values("x-forwarded-host").first : nil,
+            host: head.host,
             trustedProxies: configuration.clients.trustedProxies
         )
-        let upstreamChunked = !transferEncodings.isEmpty
         let upstreamHead = ProxyServerHandler.encodeUpstreamHead(
-            head, scan: scan, dropExpect: expectsContinue, forwarded: forwarded, chunked: upstreamChunked,
-            contentLength: declaredLength, hostFallback: scan.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
+            head, forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
             allocator: context.channel.allocator)
-        let realClient = forwarded.realIP
 
         let exchange = Exchange(
             snapshot: snapshot,
             board: board,
             startNanos: now,
             timestampMillis: WallClock.nowMillis(),
-            method: methodText,
+            method: method,
             path: path,
-            client: realClient,
+            client: forwarded.realIP,
             decision: decision,
             pin: pin,
-            isIdempotent: ProxyServerHandler.isIdempotent(head.method),
-            clientKeepAlive: head.isKeepAlive,
-            clientIsHTTP10: head.version.major == 1 && head.version.minor == 0,
+            isIdempotent: ProxyServerHandler.isIdempotent(method),
+            clientKeepAlive: head.keepAlive,
+            clientIsHTTP10: head.isHTTP10,
             upstreamHead: upstreamHead,
-            upstreamChunked: upstreamChunked
+            upstreamChunked: head.framing == .chunked
         )
         if !hasBody {
             // No body: nothing more to wait for before sending.
             exchange.replay = []
         }
         self.exchange = exchange
-        if expectsContinue {
+        if head.expectsContinue {
             self.context?.writeAndFlush(self.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         self.startAttempt(exchange, now: now)
@@ -722,7 +672,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 context.write(self.wrapOutboundOut(last), promise: nil)
             }
             context.flush()
-            self.drainPipelined(context: context)
+            self.processBuffered(context: context)
             self.resumeClientReadsIfPossible()
         }
     }
@@ -788,7 +738,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         )
     }
 
-    private func rejectMalformed(_ error: HTTPParserError, context: ChannelHandlerContext) {
+    private func rejectMalformed(_ error: ClientRequestError, context: ChannelHandlerContext) {
         if let exchange = self.exchange {
             // Bad bytes inside a request body (e.g. a bad chunk size): the app must not see a complete request.
             if let connection = exchange.connection {
@@ -807,14 +757,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             self.finishLocally(exchange, status: .badRequest, body: "400 Bad Request: malformed request body\n", close: true)
             return
         }
-        switch error {
-        case .headerOverflow:
-            self.respondLocally(.requestHeaderFieldsTooLarge, body: "431 Request Header Fields Too Large\n")
-        case .invalidVersion:
-            self.respondLocally(.httpVersionNotSupported, body: "505 HTTP Version Not Supported\n")
-        default:
-            self.respondLocally(.badRequest, body: "400 Bad Request: malformed request\n")
-        }
+        self.respondLocally(error.status, body: error.body)
     }
 
     // MARK: Helpers
@@ -822,10 +765,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// The pin the request's `Cookie` headers carry (the first header holding
     /// the pin cookie decides, as `CookieHeader.pinStatus`), verified through
     /// this loop's cache: a pinned client's repeated cookie costs no HMAC.
-    private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot) -> PinStatus {
+    private func pinStatus(_ head: ClientRequestHead, snapshot: ProxySnapshot) -> PinStatus {
         let name = snapshot.configuration.pin.cookie
-        for header in headers where HeaderHygiene.equalsIgnoringCase(header.name, "cookie") {
-            if let value = CookieHeader.value(named: name, in: header.value[...]) {
+        for header in head.values("cookie") {
+            if let value = CookieHeader.value(named: name, in: header[...]) {
                 return self.loop.pinCache.verify(
                     value, signer: snapshot.signer, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
             }
@@ -834,42 +777,34 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     /// Encodes the request head the app server sees: the request line, the
-    /// client's header lines minus hop-by-hop ones (and the names `Connection`
-    /// lists), underscore names, `Expect: 100-continue` (answered here) and any
-    /// incoming forwarding headers, then the forwarding headers and framing we set.
+    /// client's header lines as they came minus what the parser marked
+    /// (hop-by-hop ones and the names `Connection` lists, underscore names,
+    /// `Expect: 100-continue`, answered here, and incoming forwarding
+    /// headers), then the forwarding headers and framing we set.
     ///
     /// The framing is always ours: the client's `Content-Length` lines are not
-    /// copied, the validated `contentLength` is written instead (so no header
-    /// rule, e.g. a `Connection` that lists `Content-Length`, can leave a
-    /// forwarded body without its length and let it pass for the next request).
+    /// copied, the validated length is written instead (so no header rule,
+    /// e.g. a `Connection` that lists `Content-Length`, can leave a forwarded
+    /// body without its length and let it pass for the next request).
     static func encodeUpstreamHead(
-        _ head: HTTPRequestHead, scan: RequestHeadScan, dropExpect: Bool, forwarded: ForwardedHeaders,
-        chunked: Bool, contentLength: Int?, hostFallback: String? = nil, allocator: ByteBufferAllocator
+        _ head: ClientRequestHead, forwarded: ForwardedHeaders, hostFallback: String? = nil, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: head.uri.utf8.count + scan.headerBytes + 192)
-        buffer.writeString(head.method.rawValue)
-        buffer.writeStaticString(" ")
-        buffer.writeString(head.uri)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
-        if let hostFallback {
-            // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
-            // requires one: the address the client reached (nginx's $host falls
-            // back to the server's name the same way).
-            buffer.writeStaticString("host: ")
-            buffer.writeString(hostFallback)
-            buffer.writeStaticString("\r\n")
-        }
-        let filter = HeaderHygiene.Filter(head.headers, hasConnection: scan.hasConnection)
-        for (name, value) in head.headers {
-            if filter.drops(name) { continue }
-            if scan.hasContentLength && HeaderHygiene.equalsIgnoringCase(name, "content-length") { continue }
-            if scan.hasUnderscoreName && name.utf8.contains(UInt8(ascii: "_")) { continue }
-            if dropExpect && HeaderHygiene.equalsIgnoringCase(name, "expect") { continue }
-            if scan.hasForwarded && ProxyServerHandler.isForwardingHeader(name) { continue }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 192)
+        head.bytes.withUnsafeReadableBytes { bytes in
+            // "METHOD target" as sent.
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
+            buffer.writeStaticString(" HTTP/1.1\r\n")
+            if let hostFallback {
+                // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
+                // requires one: the address the client reached (nginx's $host falls
+                // back to the server's name the same way).
+                buffer.writeStaticString("host: ")
+                buffer.writeString(hostFallback)
+                buffer.writeStaticString("\r\n")
+            }
+            for run in head.runs {
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
+            }
         }
         buffer.writeStaticString("x-forwarded-for: ")
         buffer.writeString(forwarded.forwardedFor)
@@ -882,23 +817,26 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeStaticString("\r\nx-real-ip: ")
         buffer.writeString(forwarded.realIP)
         buffer.writeStaticString("\r\n")
-        if chunked {
+        switch head.framing {
+        case .chunked:
             buffer.writeStaticString("transfer-encoding: chunked\r\n")
-        } else if let contentLength {
+        case .length(let length):
             buffer.writeStaticString("content-length: ")
-            buffer.writeString(String(contentLength))
+            buffer.writeString(String(length))
             buffer.writeStaticString("\r\n")
-        } else if ProxyServerHandler.expectsBody(head.method) {
-            // No body sent: say so (some app servers answer 411 to a POST without a length).
-            buffer.writeStaticString("content-length: 0\r\n")
+        case .none:
+            if ProxyServerHandler.expectsBody(head.method) {
+                // No body sent: say so (some app servers answer 411 to a POST without a length).
+                buffer.writeStaticString("content-length: 0\r\n")
+            }
         }
         buffer.writeStaticString("\r\n")
         return buffer
     }
 
-    private static func expectsBody(_ method: HTTPMethod) -> Bool {
+    private static func expectsBody(_ method: String) -> Bool {
         switch method {
-        case .POST, .PUT, .PATCH: return true
+        case "POST", "PUT", "PATCH": return true
         default: return false
         }
     }
@@ -911,18 +849,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             return "[\(ip)]:\(port)"
         }
         return "\(ip):\(port)"
-    }
-
-    private static func isForwardingHeader(_ name: String) -> Bool {
-        HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-for") || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-proto")
-            || HeaderHygiene.equalsIgnoringCase(name, "x-forwarded-host") || HeaderHygiene.equalsIgnoringCase(name, "x-real-ip")
-    }
-
-    static func pathWithoutQuery(_ uri: String) -> String {
-        if let question = uri.firstIndex(of: "?") {
-            return String(uri[..<question])
-        }
-        return uri
     }
 
     private func record(_ exchange: Exchange, status: Int, server: UpstreamServerState?) -> DecisionRecord {

@@ -175,15 +175,20 @@ final class UpstreamResponseParser {
                 }
                 self.state = .length(remaining: remaining - count, keepAlive: keepAlive)
             case .chunked(let keepAlive):
-                let done: Bool
+                let output: ChunkedBodyDecoder.Output?
                 do {
-                    done = try self.chunked.decode(&buffer) { emit(.body($0)) }
+                    output = try self.chunked.next(&buffer)
                 } catch {
                     self.state = .finished
                     throw UpstreamResponseError.malformedChunk
                 }
-                if done {
+                switch output {
+                case .data(let slice):
+                    emit(.body(slice))
+                case .end:
                     self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    return
+                case nil:
                     return
                 }
             case .untilClose:

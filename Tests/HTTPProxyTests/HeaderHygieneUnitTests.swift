@@ -60,37 +60,6 @@ struct HeaderHygieneUnitTests {
     }
 }
 
-@Suite("RequestHeadScan: what one pass over a request's headers notes")
-struct RequestHeadScanTests {
-    @Test("each name is noticed in any case; the first Host is kept and Hosts are counted")
-    func notices() {
-        let scan = RequestHeadScan(HTTPHeaders([
-            ("HOST", "a"), ("host", "b"), ("Cookie", "x=1"), ("EXPECT", "100-continue"), ("Content-Length", "3"),
-            ("transfer-encoding", "chunked"),
-        ]))
-        #expect(scan.hostCount == 2)
-        #expect(scan.host == "a")
-        #expect(scan.hasCookie && scan.hasExpect && scan.hasContentLength && scan.hasTransferEncoding)
-        #expect(!scan.hasForwarded)
-    }
-
-    @Test(
-        "any X-Forwarded-* or X-Real-IP header counts as forwarded",
-        arguments: ["X-Forwarded-For", "x-forwarded-proto", "X-FORWARDED-HOST", "X-Real-IP"])
-    func forwarded(name: String) {
-        #expect(RequestHeadScan(HTTPHeaders([(name, "1")])).hasForwarded)
-    }
-
-    @Test("look-alike names are not noticed")
-    func lookAlikes() {
-        let scan = RequestHeadScan(HTTPHeaders([
-            ("Hosts", "a"), ("Cookies", "x"), ("X-Forwarded", "1"), ("Content-Length2", "3"), ("X-Real-IP2", "1"), ("Expects", "x"),
-        ]))
-        #expect(scan.hostCount == 0 && scan.host == nil)
-        #expect(!scan.hasCookie && !scan.hasExpect && !scan.hasContentLength && !scan.hasTransferEncoding && !scan.hasForwarded)
-    }
-}
-
 @Suite("HeaderHygiene: Connection lists split on bytes")
 struct ConnectionListTests {
     private func elements(_ value: String) -> [String] {

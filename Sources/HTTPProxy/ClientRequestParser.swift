@@ -1,0 +1,461 @@
+import NIOCore
+import NIOHTTP1
+
+/// How a request's body is delimited (RFC 9112 §6.3: a request without
+/// Content-Length or Transfer-Encoding has none).
+enum RequestFraming: Equatable {
+    case none
+    case length(Int)
+    case chunked
+}
+
+/// A client's request head, kept as its bytes: the header lines the app
+/// server sees are copied from them as they came (see `runs`), and a header's
+/// value becomes a `String` only when something asks for it.
+struct ClientRequestHead {
+    /// Request line through the blank line.
+    let bytes: ByteBuffer
+    /// The method as sent (a case-sensitive token).
+    let method: String
+    /// The request target as sent, offsets into `bytes`.
+    let target: Range<Int>
+    let isHTTP10: Bool
+    let framing: RequestFraming
+    /// The client keeps the connection after this request (HTTP/1.1 unless
+    /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`).
+    let keepAlive: Bool
+    /// Every header line; `keep` marks the ones forwarded to the app server.
+    let lines: [HeadLines.Line]
+    /// The forwarded lines as runs of consecutive lines.
+    let runs: [HeadLines.Run]
+    let hostCount: Int
+    /// The first `Host` value.
+    let host: String?
+    let hasCookie: Bool
+    /// `Expect: 100-continue` (answered by the proxy, not forwarded).
+    let expectsContinue: Bool
+    /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
+    let hasForwarded: Bool
+
+    var uri: String {
+        self.bytes.withUnsafeReadableBytes { HeadLines.string($0, self.target) }
+    }
+
+    /// The target up to its query string.
+    var path: String {
+        self.bytes.withUnsafeReadableBytes { bytes in
+            let end = HeadLines.index(of: UInt8(ascii: "?"), in: UnsafeRawBufferPointer(rebasing: bytes[self.target]), from: 0)
+            return HeadLines.string(bytes, self.target.lowerBound..<(end.map { self.target.lowerBound + $0 } ?? self.target.upperBound))
+        }
+    }
+
+    /// The first value of header `name` (lower-case), any line.
+    func firstValue(_ name: String) -> String? {
+        self.bytes.withUnsafeReadableBytes { bytes in
+            for line in self.lines where HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[line.name], name.utf8) {
+                return HeadLines.string(bytes, line.value)
+            }
+            return nil
+        }
+    }
+
+    /// Every value of header `name` (lower-case), in order.
+    func values(_ name: StaticString) -> [String] {
+        self.bytes.withUnsafeReadableBytes { bytes in
+            self.lines.filter { HeadLines.equalsIgnoringCase(bytes, $0.name, name) }.map { HeadLines.string(bytes, $0.value) }
+        }
+    }
+}
+
+/// Why a request could not be read: answered with `status` and the
+/// connection closed.
+enum ClientRequestError: Error, Equatable {
+    case malformedRequest
+    case headTooLarge
+    case unsupportedVersion
+    case methodNotAllowed
+    case ambiguousTransferEncoding
+    case invalidContentLength
+    case hostRequired
+    /// Bad chunked framing inside a body (the head was valid).
+    case malformedBody
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .headTooLarge: return .requestHeaderFieldsTooLarge
+        case .unsupportedVersion: return .httpVersionNotSupported
+        case .methodNotAllowed: return .methodNotAllowed
+        default: return .badRequest
+        }
+    }
+
+    /// The plain-text answer.
+    var body: String {
+        switch self {
+        case .malformedRequest: return "400 Bad Request: malformed request\n"
+        case .headTooLarge: return "431 Request Header Fields Too Large\n"
+        case .unsupportedVersion: return "505 HTTP Version Not Supported\n"
+        case .methodNotAllowed: return "405 Method Not Allowed: CONNECT is not proxied\n"
+        case .ambiguousTransferEncoding: return "400 Bad Request: unsupported or ambiguous Transfer-Encoding\n"
+        case .invalidContentLength: return "400 Bad Request: invalid Content-Length\n"
+        case .hostRequired: return "400 Bad Request: exactly one Host header is required\n"
+        case .malformedBody: return "400 Bad Request: malformed request body\n"
+        }
+    }
+}
+
+/// Reads the client's side of a connection, strictly (RFC 9112), as bytes:
+/// it replaces NIO's request decoder, and the request-smuggling checks are
+/// part of the parse. Every line of a head ends in CRLF; a header name is a
+/// token followed by its colon; no obs-fold; a body is framed by one
+/// Content-Length (repeated only with the same value) or by
+/// `Transfer-Encoding: chunked` alone (HTTP/1.1 only), never both.
+///
+/// Pull-based (so a struct: nothing it returns can call back into it): the
+/// connection's handler appends what it reads and takes events with `next()`
+/// while it can act on them. It stops taking them while
+/// a response is due, so pipelined requests wait as unparsed bytes (their
+/// errors too) until the ones before them are answered.
+struct ClientRequestParser {
+    enum Event {
+        case head(ClientRequestHead)
+        /// Body bytes, framing removed (slices of what was read, not copies).
+        case body(ByteBuffer)
+        case end
+    }
+
+    private enum State {
+        case head
+        case length(remaining: Int)
+        case chunked
+        /// The head had no body: `.end` is next.
+        case endDue
+        /// An error was returned: nothing more is read.
+        case failed
+    }
+
+    /// `clients.max_header_bytes`: the whole head, request line to blank line.
+    let maximumHeadBytes: Int
+    private var state = State.head
+    /// Bytes read and not parsed yet; nil when there are none (an empty slice
+    /// would keep the channel's receive buffer from being reused).
+    private var buffer: ByteBuffer?
+    /// How far a partial head has been searched for its end.
+    private var headScanned = 0
+    private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: false)
+
+    init(maximumHeadBytes: Int) {
+        self.maximumHeadBytes = maximumHeadBytes
+    }
+
+    /// Bytes waiting to be parsed.
+    var bufferedBytes: Int { self.buffer?.readableBytes ?? 0 }
+
+    /// Part of a request head has arrived, not all of it.
+    var hasPartialHead: Bool {
+        if case .head = self.state { return self.buffer != nil }
+        return false
+    }
+
+    mutating func append(_ bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
+        if var buffer = self.buffer {
+            self.buffer = nil  // unique, so the append does not copy what is there
+            buffer.writeImmutableBuffer(bytes)
+            self.buffer = buffer
+        } else {
+            self.buffer = bytes
+        }
+    }
+
+    /// The next event the buffered bytes complete; nil when more bytes are needed.
+    mutating func next() throws(ClientRequestError) -> Event? {
+        if case .endDue = self.state {
+            self.state = .head
+            return .end
+        }
+        guard var buffer = self.buffer else { return nil }
+        self.buffer = nil
+        defer {
+            if buffer.readableBytes > 0 { self.buffer = buffer }
+        }
+        switch self.state {
+        case .head:
+            return try self.head(&buffer)
+        case .length(let remaining):
+            let count = min(remaining, buffer.readableBytes)
+            guard let slice = buffer.readSlice(length: count) else { return nil }
+            self.state = count == remaining ? .endDue : .length(remaining: remaining - count)
+            return .body(slice)
+        case .chunked:
+            do {
+                switch try self.chunked.next(&buffer) {
+                case .data(let slice):
+                    return .body(slice)
+                case .end:
+                    self.state = .head
+                    return .end
+                case nil:
+                    return nil
+                }
+            } catch {
+                return try self.fail(.malformedBody, &buffer)
+            }
+        case .endDue, .failed:
+            return nil
+        }
+    }
+
+    private mutating func fail(_ error: ClientRequestError, _ buffer: inout ByteBuffer) throws(ClientRequestError) -> Event? {
+        self.state = .failed
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        throw error
+    }
+
+    private mutating func head(_ buffer: inout ByteBuffer) throws(ClientRequestError) -> Event? {
+        // Empty lines before a request line are ignored (RFC 9112 §2.2).
+        while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+            buffer.moveReaderIndex(forwardBy: 2)
+        }
+        guard buffer.readableBytes > 1 || buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) != UInt8(ascii: "\r") else {
+            return nil  // nothing, or the first half of an empty line
+        }
+        let scanned = self.headScanned
+        guard let length = buffer.withUnsafeReadableBytes({ Self.headLength($0, from: scanned) }) else {
+            if buffer.readableBytes > self.maximumHeadBytes {
+                return try self.fail(.headTooLarge, &buffer)
+            }
+            if buffer.withUnsafeReadableBytes({ Self.isHopeless($0) }) {
+                return try self.fail(.malformedRequest, &buffer)
+            }
+            // The next read resumes the search where this one stopped (the
+            // blank line may straddle the two): no rescan of what was seen.
+            self.headScanned = max(0, buffer.readableBytes - 3)
+            return nil
+        }
+        self.headScanned = 0
+        guard length <= self.maximumHeadBytes else {
+            return try self.fail(.headTooLarge, &buffer)
+        }
+        guard let bytes = buffer.readSlice(length: length) else { return nil }
+        let head: ClientRequestHead
+        do {
+            head = try Self.parseHead(bytes)
+        } catch {
+            return try self.fail(error, &buffer)
+        }
+        switch head.framing {
+        case .none, .length(0):
+            self.state = .endDue
+        case .length(let length):
+            self.state = .length(remaining: length)
+        case .chunked:
+            self.chunked = ChunkedBodyDecoder(acceptsBareLineFeed: false)
+            self.state = .chunked
+        }
+        return .head(head)
+    }
+
+    /// The head's length through its blank line when `bytes` holds all of it,
+    /// searching from `start` (at or before a line start).
+    private static func headLength(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        while let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) {
+            if newline + 2 < bytes.count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
+                return newline + 3
+            }
+            index = newline + 1
+        }
+        return nil
+    }
+
+    /// A partial head that can already never be valid: a method byte that is
+    /// no token byte (e.g. a TLS handshake), a CR not followed by LF or an LF
+    /// not after a CR. Caught now rather than at the header timeout.
+    private static func isHopeless(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+            guard HeadLines.isTokenByte(bytes[index]) else { return true }
+            index += 1
+        }
+        var from = 0
+        while let carriageReturn = HeadLines.index(of: UInt8(ascii: "\r"), in: bytes, from: from) {
+            if carriageReturn + 1 < bytes.count, bytes[carriageReturn + 1] != UInt8(ascii: "\n") { return true }
+            from = carriageReturn + 1
+        }
+        from = 0
+        while let lineFeed = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: from) {
+            if lineFeed == 0 || bytes[lineFeed - 1] != UInt8(ascii: "\r") { return true }
+            from = lineFeed + 1
+        }
+        return false
+    }
+
+    /// Parses a complete head (request line through the blank line).
+    static func parseHead(_ head: ByteBuffer) throws(ClientRequestError) -> ClientRequestHead {
+        let result: Result<ClientRequestHead, ClientRequestError> = head.withUnsafeReadableBytes { bytes in
+            do throws(ClientRequestError) {
+                return .success(try Self.parseHead(head, bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parseHead(_ head: ByteBuffer, _ bytes: UnsafeRawBufferPointer) throws(ClientRequestError) -> ClientRequestHead {
+        // Request line: method SP request-target SP HTTP/1.x CRLF.
+        guard let firstNewline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: 0), firstNewline > 0,
+            bytes[firstNewline - 1] == UInt8(ascii: "\r")
+        else { throw .malformedRequest }
+        let lineEnd = firstNewline - 1
+        var methodEnd = 0
+        while methodEnd < lineEnd, HeadLines.isTokenByte(bytes[methodEnd]) { methodEnd += 1 }
+        guard methodEnd > 0, methodEnd < lineEnd, bytes[methodEnd] == UInt8(ascii: " ") else { throw .malformedRequest }
+        let targetStart = methodEnd + 1
+        var targetEnd = targetStart
+        // Visible ASCII only: no spaces, controls or raw non-ASCII bytes.
+        while targetEnd < lineEnd, bytes[targetEnd] > 0x20, bytes[targetEnd] < 0x7F { targetEnd += 1 }
+        guard targetEnd > targetStart, targetEnd < lineEnd, bytes[targetEnd] == UInt8(ascii: " ") else { throw .malformedRequest }
+        let versionStart = targetEnd + 1
+        guard lineEnd - versionStart == 8, HeadLines.matches(bytes, at: versionStart, "HTTP/"),
+            bytes[versionStart + 6] == UInt8(ascii: "."),
+            case let major = bytes[versionStart + 5], case let minor = bytes[versionStart + 7],
+            major >= UInt8(ascii: "0"), major <= UInt8(ascii: "9"), minor >= UInt8(ascii: "0"), minor <= UInt8(ascii: "9")
+        else { throw .malformedRequest }
+        guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else { throw .unsupportedVersion }
+        let isHTTP10 = minor == UInt8(ascii: "0")
+        if HeadLines.matches(bytes, at: 0, "CONNECT ") {
+            // A tunnel is no request for an app server.
+            throw .methodNotAllowed
+        }
+
+        // Header lines.
+        var lines: [HeadLines.Line] = []
+        lines.reserveCapacity(12)
+        var contentLength: Int? = nil
+        var transferEncodings = 0
+        var chunked = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var listedNames: [Range<Int>] = []
+        var hostCount = 0
+        var host: String? = nil
+        var hasCookie = false
+        var expectsContinue = false
+        var hasForwarded = false
+        var index = firstNewline + 1
+        while index < bytes.count {
+            guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index), newline > index,
+                bytes[newline - 1] == UInt8(ascii: "\r")
+            else { throw .malformedRequest }
+            let end = newline - 1
+            if end == index { break }  // the blank line
+            guard var line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: true) else { throw .malformedRequest }
+            index = newline + 1
+            let name = line.name
+            let value = line.value
+            switch name.count {
+            case 4:
+                if HeadLines.equalsIgnoringCase(bytes, name, "host") {
+                    hostCount += 1
+                    if host == nil { host = HeadLines.string(bytes, value) }
+                }
+            case 6:
+                if HeadLines.equalsIgnoringCase(bytes, name, "cookie") {
+                    hasCookie = true
+                } else if HeadLines.equalsIgnoringCase(bytes, name, "expect"),
+                    HeadLines.equalsIgnoringCase(bytes, value, "100-continue")
+                {
+                    // Answered here, so not forwarded.
+                    expectsContinue = true
+                    line.keep = false
+                }
+            case 9:
+                if HeadLines.equalsIgnoringCase(bytes, name, "x-real-ip") {
+                    hasForwarded = true
+                    line.keep = false
+                }
+            case 10:
+                if HeadLines.equalsIgnoringCase(bytes, name, "connection") {
+                    HeaderHygiene.forEachListElement(bytes: bytes, in: value) { token in
+                        if HeadLines.equalsIgnoringCase(bytes, token, "close") {
+                            connectionClose = true
+                        } else if HeadLines.equalsIgnoringCase(bytes, token, "keep-alive") {
+                            connectionKeepAlive = true
+                        } else if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token])),
+                            !HeadLines.equalsIgnoringCase(bytes, token, "host")
+                        {
+                            // Every listed name goes but Host, which HTTP/1.1 requires.
+                            listedNames.append(token)
+                        }
+                    }
+                }
+            case 14:
+                if HeadLines.equalsIgnoringCase(bytes, name, "content-length") {
+                    guard let length = HeadLines.decimal(bytes, value), contentLength == nil || contentLength == length else {
+                        throw .invalidContentLength
+                    }
+                    contentLength = length
+                    // The proxy writes the body's framing itself.
+                    line.keep = false
+                }
+            case 15, 16, 17:
+                if HeadLines.hasPrefixIgnoringCase(bytes, name, "x-forwarded-") {
+                    if HeadLines.equalsIgnoringCase(bytes, name, "x-forwarded-for")
+                        || HeadLines.equalsIgnoringCase(bytes, name, "x-forwarded-proto")
+                        || HeadLines.equalsIgnoringCase(bytes, name, "x-forwarded-host")
+                    {
+                        // Replaced by the proxy's own.
+                        hasForwarded = true
+                        line.keep = false
+                    }
+                } else if HeadLines.equalsIgnoringCase(bytes, name, "transfer-encoding") {
+                    transferEncodings += 1
+                    chunked = HeadLines.equalsIgnoringCase(bytes, value, "chunked")
+                }
+            default:
+                break
+            }
+            if line.keep {
+                // Hop-by-hop names, and names with an underscore (nginx drops
+                // them: CGI-style apps read `_` and `-` alike).
+                line.keep =
+                    !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
+                    && HeadLines.index(of: UInt8(ascii: "_"), in: UnsafeRawBufferPointer(rebasing: bytes[name]), from: 0) == nil
+            }
+            lines.append(line)
+        }
+
+        // Framing: anything but one Transfer-Encoding of exactly `chunked`, on
+        // HTTP/1.1 and without a Content-Length, is refused (RFC 9112 §6.1, §6.3).
+        let framing: RequestFraming
+        if transferEncodings > 0 {
+            guard transferEncodings == 1, chunked, contentLength == nil, !isHTTP10 else { throw .ambiguousTransferEncoding }
+            framing = .chunked
+        } else if let contentLength {
+            framing = .length(contentLength)
+        } else {
+            framing = .none
+        }
+        if !isHTTP10 && hostCount != 1 {
+            throw .hostRequired
+        }
+        HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
+        return ClientRequestHead(
+            bytes: head,
+            method: HeadLines.string(bytes, 0..<methodEnd),
+            target: targetStart..<targetEnd,
+            isHTTP10: isHTTP10,
+            framing: framing,
+            keepAlive: isHTTP10 ? connectionKeepAlive && !connectionClose : !connectionClose,
+            lines: lines,
+            runs: HeadLines.runs(lines),
+            hostCount: hostCount,
+            host: host,
+            hasCookie: hasCookie,
+            expectsContinue: expectsContinue,
+            hasForwarded: hasForwarded
+        )
+    }
+}
