@@ -767,13 +767,17 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// this loop's cache: a pinned client's repeated cookie costs no HMAC.
     private func pinStatus(_ head: ClientRequestHead, snapshot: ProxySnapshot) -> PinStatus {
         let name = snapshot.configuration.pin.cookie
-        for header in head.values("cookie") {
-            if let value = CookieHeader.value(named: name, in: header[...]) {
-                return self.loop.pinCache.verify(
-                    value, signer: snapshot.signer, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+        return head.bytes.withUnsafeReadableBytes { bytes in
+            for line in head.lines where HeadLines.equalsIgnoringCase(bytes, line.name, "cookie") {
+                let header = UnsafeRawBufferPointer(rebasing: bytes[line.value])
+                if let range = header.withMemoryRebound(to: UInt8.self, { CookieHeader.valueRange(named: name, in: $0) }) {
+                    return self.loop.pinCache.verify(
+                        bytes: UnsafeRawBufferPointer(rebasing: header[range]), signer: snapshot.signer,
+                        nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
+                }
             }
+            return .none
         }
-        return .none
     }
 
     /// Encodes the request head the app server sees: the request line, the

@@ -18,8 +18,9 @@ public enum CookieHeader {
         return Substring(utf8[start..<end])
     }
 
-    /// The offsets of the value `value(named:in:)` returns.
-    private static func valueRange(named name: String, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    /// The offsets of the value `value(named:in:)` returns, in a header's
+    /// bytes (the request path scans them where they were read).
+    public static func valueRange(named name: String, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         let count = bytes.count
         var pairStart = 0
         while pairStart < count {

@@ -45,9 +45,17 @@ public struct PinVerificationCache {
     public mutating func verify(
         _ value: Substring, signer: PinSigner, nowMillis: UInt64, ttlMillis: UInt64
     ) -> PinStatus {
-        let bytes = value.utf8
+        var value = value
+        return value.withUTF8 { self.verify(bytes: UnsafeRawBufferPointer($0), signer: signer, nowMillis: nowMillis, ttlMillis: ttlMillis) }
+    }
+
+    /// `verify` over the cookie value's bytes where they lie (the request
+    /// head's buffer): a hit allocates nothing.
+    public mutating func verify(
+        bytes: UnsafeRawBufferPointer, signer: PinSigner, nowMillis: UInt64, ttlMillis: UInt64
+    ) -> PinStatus {
         guard !bytes.isEmpty, bytes.count <= PinSigner.maximumTokenLength else {
-            return signer.verify(value, nowMillis: nowMillis, ttlMillis: ttlMillis)
+            return signer.verify(Substring(decoding: bytes, as: UTF8.self), nowMillis: nowMillis, ttlMillis: ttlMillis)
         }
         let slot = PinVerificationCache.hash(bytes) & self.mask
         if let entry = self.entries[slot], entry.key == signer.keyIdentity,
@@ -57,7 +65,7 @@ public struct PinVerificationCache {
             return PinSigner.status(of: entry.token, nowMillis: nowMillis, ttlMillis: ttlMillis)
         }
         self.misses &+= 1
-        let status = signer.verify(value, nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let status = signer.verify(Substring(decoding: bytes, as: UTF8.self), nowMillis: nowMillis, ttlMillis: ttlMillis)
         if case .valid(let token) = status {
             self.entries[slot] = Entry(key: signer.keyIdentity, bytes: Array(bytes), token: token)
         }
@@ -65,29 +73,22 @@ public struct PinVerificationCache {
     }
 
     /// FNV-1a over the value's bytes (the slot index; not a security boundary:
-    /// a hit still compares every byte). Over the contiguous bytes when the
-    /// string has them (always, for native strings).
-    private static func hash(_ bytes: Substring.UTF8View) -> Int {
-        func fnv(_ sequence: some Sequence<UInt8>) -> Int {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in sequence {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
-            return Int(truncatingIfNeeded: hash ^ (hash >> 32))
+    /// a hit still compares every byte).
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
-        return bytes.withContiguousStorageIfAvailable { fnv($0) } ?? fnv(bytes)
+        return Int(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 
     /// Equal lengths, then every byte compared without an early exit.
-    private static func equal(_ stored: [UInt8], _ bytes: Substring.UTF8View) -> Bool {
+    private static func equal(_ stored: [UInt8], _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard stored.count == bytes.count else { return false }
-        func differences(_ sequence: some Sequence<UInt8>) -> UInt8 {
-            var difference: UInt8 = 0
-            for (index, byte) in sequence.enumerated() {
-                difference |= stored[index] ^ byte
-            }
-            return difference
+        var difference: UInt8 = 0
+        for index in 0..<bytes.count {
+            difference |= stored[index] ^ bytes[index]
         }
-        return (bytes.withContiguousStorageIfAvailable { differences($0) } ?? differences(bytes)) == 0
+        return difference == 0
     }
 }
