@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// How a request's body is delimited (RFC 9112 §6.3: a request without
 /// Content-Length or Transfer-Encoding has none).
-enum RequestFraming: Equatable {
+package enum RequestFraming: Equatable {
     case none
     case length(Int)
     case chunked
@@ -12,7 +12,7 @@ enum RequestFraming: Equatable {
 /// A client's request head, kept as its bytes: the header lines the app
 /// server sees are copied from them as they came (see `runs`), and a header's
 /// value becomes a `String` only when something asks for it.
-struct ClientRequestHead {
+package struct ClientRequestHead {
     /// Request line through the blank line.
     let bytes: ByteBuffer
     /// The method as sent (a case-sensitive token).
@@ -42,7 +42,7 @@ struct ClientRequestHead {
     }
 
     /// The target up to its query string.
-    var path: String {
+    package var path: String {
         self.bytes.withUnsafeReadableBytes { bytes in
             let end = HeadLines.index(of: UInt8(ascii: "?"), in: UnsafeRawBufferPointer(rebasing: bytes[self.target]), from: 0)
             return HeadLines.string(bytes, self.target.lowerBound..<(end.map { self.target.lowerBound + $0 } ?? self.target.upperBound))
@@ -50,7 +50,7 @@ struct ClientRequestHead {
     }
 
     /// The first value of header `name` (lower-case), any line.
-    func firstValue(_ name: String) -> String? {
+    package func firstValue(_ name: String) -> String? {
         self.bytes.withUnsafeReadableBytes { bytes in
             for line in self.lines where HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[line.name], name.utf8) {
                 return HeadLines.string(bytes, line.value)
@@ -69,7 +69,7 @@ struct ClientRequestHead {
 
 /// Why a request could not be read: answered with `status` and the
 /// connection closed.
-enum ClientRequestError: Error, Equatable {
+package enum ClientRequestError: Error, Equatable {
     case malformedRequest
     case headTooLarge
     case unsupportedVersion
@@ -116,8 +116,8 @@ enum ClientRequestError: Error, Equatable {
 /// while it can act on them. It stops taking them while
 /// a response is due, so pipelined requests wait as unparsed bytes (their
 /// errors too) until the ones before them are answered.
-struct ClientRequestParser {
-    enum Event {
+package struct ClientRequestParser {
+    package enum Event {
         case head(ClientRequestHead)
         /// Body bytes, framing removed (slices of what was read, not copies).
         case body(ByteBuffer)
@@ -144,7 +144,7 @@ struct ClientRequestParser {
     private var headScanned = 0
     private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: false)
 
-    init(maximumHeadBytes: Int) {
+    package init(maximumHeadBytes: Int) {
         self.maximumHeadBytes = maximumHeadBytes
     }
 
@@ -157,7 +157,7 @@ struct ClientRequestParser {
         return false
     }
 
-    mutating func append(_ bytes: ByteBuffer) {
+    package mutating func append(_ bytes: ByteBuffer) {
         guard bytes.readableBytes > 0 else { return }
         if var buffer = self.buffer {
             self.buffer = nil  // unique, so the append does not copy what is there
@@ -169,7 +169,7 @@ struct ClientRequestParser {
     }
 
     /// The next event the buffered bytes complete; nil when more bytes are needed.
-    mutating func next() throws(ClientRequestError) -> Event? {
+    package mutating func next() throws(ClientRequestError) -> Event? {
         if case .endDue = self.state {
             self.state = .head
             return .end

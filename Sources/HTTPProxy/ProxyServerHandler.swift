@@ -214,19 +214,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
 
         // Pin and routing decision.
-        let pin = head.hasCookie ? self.pinStatus(head, snapshot: snapshot) : .none
         let board = self.runtime.replicaBoard
         let path = head.path
         let method = head.method
-        let decision = snapshot.withReplicaAvailability(board: board, now: now) { replicas in
-            snapshot.router.decide(
-                method: method,
-                path: path[...],
-                header: { head.firstValue($0) },
-                pin: pin,
-                replicas: replicas
-            )
-        }
+        let (pin, decision) = DecisionPath.decide(
+            head, path: path, snapshot: snapshot, board: board, pinCache: &self.loop.pinCache, now: now)
 
         // The head the app server sees.
         let forwarded = ForwardedHeaders.compute(
@@ -761,24 +753,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     // MARK: Helpers
-
-    /// The pin the request's `Cookie` headers carry (the first header holding
-    /// the pin cookie decides, as `CookieHeader.pinStatus`), verified through
-    /// this loop's cache: a pinned client's repeated cookie costs no HMAC.
-    private func pinStatus(_ head: ClientRequestHead, snapshot: ProxySnapshot) -> PinStatus {
-        let name = snapshot.configuration.pin.cookie
-        return head.bytes.withUnsafeReadableBytes { bytes in
-            for line in head.lines where HeadLines.equalsIgnoringCase(bytes, line.name, "cookie") {
-                let header = UnsafeRawBufferPointer(rebasing: bytes[line.value])
-                if let range = header.withMemoryRebound(to: UInt8.self, { CookieHeader.valueRange(named: name, in: $0) }) {
-                    return self.loop.pinCache.verify(
-                        bytes: UnsafeRawBufferPointer(rebasing: header[range]), signer: snapshot.signer,
-                        nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
-                }
-            }
-            return .none
-        }
-    }
 
     /// Encodes the request head the app server sees: the request line, the
     /// client's header lines as they came minus what the parser marked

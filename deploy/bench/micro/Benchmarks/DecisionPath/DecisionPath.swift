@@ -7,16 +7,14 @@
 //
 // The topology matches deploy/bench/switchyard.yaml: two primary servers, one
 // replica (`replica-a`) with two servers, no rules, `pin.mode: ttl`, ttl 10 s.
-// Benchmarks whose name starts with "handler:" call what ProxyServerHandler
-// calls (CookieHeader, ProxySnapshot.withReplicaAvailability) or copy a line
-// of its private code (the path split); keep them in step with
-// Sources/HTTPProxy/ProxyServerHandler.swift.
+// The "parse:", "handler:" and "path:" benchmarks run the request path's own
+// code: ClientRequestParser and DecisionPath are `package` in HTTPProxy, whose
+// sources this package compiles (the balancer picks copy LoopContext's calls).
 
 import Benchmark
 import HTTPProxy
 import Logging
 import NIOCore
-import NIOHTTP1
 import SwitchyardCore
 import SwitchyardLogging
 
@@ -60,44 +58,18 @@ private func makeRuntime() -> ProxyRuntime {
     )
 }
 
-/// A copy of ProxyServerHandler.pathWithoutQuery (internal there).
-@inline(never)
-private func pathWithoutQuery(_ uri: String) -> String {
-    if let question = uri.firstIndex(of: "?") {
-        return String(uri[..<question])
+/// A request head as a client sends it, parsed by the request path's parser.
+private func parsedHead(_ text: String) -> ClientRequestHead {
+    var parser = ClientRequestParser(maximumHeadBytes: 32 * 1024)
+    parser.append(ByteBuffer(string: text))
+    guard case .head(let head) = try? parser.next() else {
+        preconditionFailure("benchmark fixture does not parse: \(text)")
     }
-    return uri
+    return head
 }
 
-/// HeaderHygiene.equalsIgnoringCase(name, "cookie") (internal to HTTPProxy; the same loop).
-private func isCookieName(_ name: String) -> Bool {
-    let target: StaticString = "cookie"
-    let utf8 = name.utf8
-    guard utf8.count == target.utf8CodeUnitCount else { return false }
-    return target.withUTF8Buffer { expected in
-        var index = utf8.startIndex
-        for byte in expected {
-            let actual = utf8[index]
-            let folded = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
-            if folded != byte { return false }
-            utf8.formIndex(after: &index)
-        }
-        return true
-    }
-}
-
-/// What ProxyServerHandler.pinStatus does (private there): the real
-/// CookieHeader scan, verified through the event loop's PinVerificationCache.
-@inline(never)
-private func pinStatus(_ headers: HTTPHeaders, snapshot: ProxySnapshot, cache: inout PinVerificationCache) -> PinStatus {
-    let name = snapshot.configuration.pin.cookie
-    for header in headers where isCookieName(header.name) {
-        if let value = CookieHeader.value(named: name, in: header.value[...]) {
-            return cache.verify(value, signer: snapshot.signer, nowMillis: WallClock.nowMillis(), ttlMillis: snapshot.ttlMillis)
-        }
-    }
-    return .none
-}
+/// wrk's request (what the macro benchmark sends).
+private let plainText = "GET /items/7 HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n"
 
 /// The servers a request was already sent to (HTTPProxy's TriedServers keeps
 /// the first inline like this; it is internal there).
@@ -128,11 +100,7 @@ private func pickPrimary(_ balancer: inout Balancer, snapshot: ProxySnapshot, no
     )
 }
 
-private func headers(_ pairs: [(String, String)]) -> HTTPHeaders {
-    HTTPHeaders(pairs)
-}
-
-private let plainHeaders = headers([("host", "127.0.0.1:21080"), ("user-agent", "wrk"), ("accept", "*/*")])
+private let plainHeaders = parsedHead(plainText)
 
 // MARK: - Benchmarks
 
@@ -157,10 +125,9 @@ let benchmarks: @Sendable () -> Void = {
     let now = WallClock.nowMillis()
     let validCookie = signer.sign(PinToken(issuedAtMillis: now))
     let forgedCookie = String(validCookie.dropLast(2)) + (validCookie.hasSuffix("AA") ? "BB" : "AA")
-    let pinnedHeaders = headers([
-        ("host", "127.0.0.1:21080"), ("user-agent", "wrk"),
-        ("cookie", "theme=dark; switchyard_pin=\(validCookie); _ga=GA1.2.3"),
-    ])
+    let pinnedText =
+        "GET /items/7 HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nCookie: theme=dark; switchyard_pin=\(validCookie); _ga=GA1.2.3\r\n\r\n"
+    let pinnedHeaders = parsedHead(pinnedText)
     let nioNow: () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
 
     // -- Classification and routing --------------------------------------------
@@ -172,9 +139,33 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("classify: path without query") { benchmark in
-        let uri = "/items/7?fields=name,price"
+        let head = parsedHead("GET /items/7?fields=name,price HTTP/1.1\r\nHost: t\r\n\r\n")
         for _ in benchmark.scaledIterations {
-            blackHole(pathWithoutQuery(uri))
+            blackHole(head.path)
+        }
+    }
+
+    // -- Parsing the request head ------------------------------------------------
+
+    Benchmark("parse: wrk's GET head") { benchmark in
+        let bytes = ByteBuffer(string: plainText)
+        for _ in benchmark.scaledIterations {
+            var parser = ClientRequestParser(maximumHeadBytes: 32 * 1024)
+            parser.append(bytes)
+            blackHole(try? parser.next())
+        }
+    }
+
+    Benchmark("parse: browser-like GET head, 9 headers with a pin cookie") { benchmark in
+        let bytes = ByteBuffer(
+            string: "GET /items/7?fields=name HTTP/1.1\r\nHost: shop.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n"
+                + "Accept: text/html,application/xhtml+xml\r\nAccept-Language: en-GB,en;q=0.9\r\nAccept-Encoding: gzip, br\r\n"
+                + "Referer: https://shop.example.com/items\r\nConnection: keep-alive\r\n"
+                + "Cookie: theme=dark; switchyard_pin=\(validCookie); _ga=GA1.2.3\r\nUpgrade-Insecure-Requests: 1\r\n\r\n")
+        for _ in benchmark.scaledIterations {
+            var parser = ClientRequestParser(maximumHeadBytes: 32 * 1024)
+            parser.append(bytes)
+            blackHole(try? parser.next())
         }
     }
 
@@ -198,7 +189,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("decide: GET, 3 rules, none matches") { benchmark in
-        let lookup: (String) -> String? = { plainHeaders.first(name: $0) }
+        let lookup: (String) -> String? = { plainHeaders.firstValue($0) }
         for _ in benchmark.scaledIterations {
             blackHole(ruledRouter.decide(method: "GET", path: "/items/7", header: lookup, pin: .none, replicas: bothUp))
         }
@@ -215,7 +206,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("rule: methods + header") { benchmark in
         let match = rules[1].match
-        let lookup: (String) -> String? = { plainHeaders.first(name: $0) }
+        let lookup: (String) -> String? = { plainHeaders.firstValue($0) }
         for _ in benchmark.scaledIterations {
             blackHole(match.matches(method: "POST", path: "/search", header: lookup))
         }
@@ -260,14 +251,14 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("handler: Cookie header parse + verify (loop cache)") { benchmark in
         var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
-            blackHole(pinStatus(pinnedHeaders, snapshot: snapshot, cache: &cache))
+            blackHole(DecisionPath.pinStatus(pinnedHeaders, snapshot: snapshot, cache: &cache))
         }
     }
 
     Benchmark("handler: no Cookie header") { benchmark in
         var cache = PinVerificationCache()
         for _ in benchmark.scaledIterations {
-            blackHole(pinStatus(plainHeaders, snapshot: snapshot, cache: &cache))
+            blackHole(DecisionPath.pinStatus(plainHeaders, snapshot: snapshot, cache: &cache))
         }
     }
 
@@ -318,13 +309,8 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(plainHeaders, snapshot: snapshot, cache: &cache)
-            let board = runtime.replicaBoard
-            let path = pathWithoutQuery("/items/7")
-            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
-                snapshot.router.decide(
-                    method: "GET", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
-            }
+            let (_, decision) = DecisionPath.decide(
+                plainHeaders, path: plainHeaders.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
             if case .replicas(let set) = decision.target {
                 blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
             }
@@ -338,13 +324,8 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(pinnedHeaders, snapshot: snapshot, cache: &cache)
-            let board = runtime.replicaBoard
-            let path = pathWithoutQuery("/items/7")
-            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
-                snapshot.router.decide(
-                    method: "GET", path: path[...], header: { pinnedHeaders.first(name: $0) }, pin: pin, replicas: replicas)
-            }
+            let (_, decision) = DecisionPath.decide(
+                pinnedHeaders, path: pinnedHeaders.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
             if case .primary = decision.target {
                 blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             }
@@ -355,16 +336,12 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
+        let post = parsedHead("POST /items HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nContent-Length: 2\r\n\r\n")
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
-            let pin = pinStatus(plainHeaders, snapshot: snapshot, cache: &cache)
-            let board = runtime.replicaBoard
-            let path = pathWithoutQuery("/items")
-            let decision = snapshot.withReplicaAvailability(board: board, now: at) { replicas in
-                snapshot.router.decide(
-                    method: "POST", path: path[...], header: { plainHeaders.first(name: $0) }, pin: pin, replicas: replicas)
-            }
+            let (_, decision) = DecisionPath.decide(
+                post, path: post.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
                 let cookie = snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(PinToken(issuedAtMillis: WallClock.nowMillis()))
