@@ -26,8 +26,6 @@ package struct ClientRequestHead {
     let keepAlive: Bool
     /// Every header line; `keep` marks the ones forwarded to the app server.
     let lines: [HeadLines.Line]
-    /// The forwarded lines as runs of consecutive lines.
-    let runs: [HeadLines.Run]
     let hostCount: Int
     /// The first `Host` value.
     let host: String?
@@ -36,6 +34,10 @@ package struct ClientRequestHead {
     let expectsContinue: Bool
     /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
     let hasForwarded: Bool
+
+    /// The forwarded lines as runs of consecutive lines (the request path
+    /// walks them with `HeadLines.forEachRun`, without this array).
+    var runs: [HeadLines.Run] { HeadLines.runs(self.lines) }
 
     var uri: String {
         self.bytes.withUnsafeReadableBytes { HeadLines.string($0, self.target) }
@@ -450,7 +452,6 @@ package struct ClientRequestParser {
             framing: framing,
             keepAlive: isHTTP10 ? connectionKeepAlive && !connectionClose : !connectionClose,
             lines: lines,
-            runs: HeadLines.runs(lines),
             hostCount: hostCount,
             host: host,
             hasCookie: hasCookie,

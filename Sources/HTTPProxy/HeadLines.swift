@@ -48,22 +48,29 @@ enum HeadLines {
     static func runs(_ lines: [Line]) -> [Run] {
         var runs: [Run] = []
         runs.reserveCapacity(4)
-        var contiguousEnd = -1
+        Self.forEachRun(lines) { runs.append($0) }
+        return runs
+    }
+
+    /// `runs` without the array: each run as it is found.
+    static func forEachRun(_ lines: [Line], _ body: (Run) -> Void) {
+        var pending: Run? = nil
         for line in lines where line.keep {
             if line.endsInCRLF {
                 let length = line.end + 2 - line.start
-                if line.start == contiguousEnd, let last = runs.indices.last {
-                    runs[last].length += length
-                } else {
-                    runs.append(.init(start: line.start, length: length, appendLineEnd: false))
+                if let run = pending, run.start + run.length == line.start {
+                    pending?.length += length
+                    continue
                 }
-                contiguousEnd = line.end + 2
+                if let run = pending { body(run) }
+                pending = Run(start: line.start, length: length, appendLineEnd: false)
             } else {
-                runs.append(.init(start: line.start, length: line.end - line.start, appendLineEnd: true))
-                contiguousEnd = -1
+                if let run = pending { body(run) }
+                pending = nil
+                body(Run(start: line.start, length: line.end - line.start, appendLineEnd: true))
             }
         }
-        return runs
+        if let run = pending { body(run) }
     }
 
     /// The first `byte` at or after `start` (memchr: heads are scanned line by line).

@@ -780,7 +780,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 buffer.writeString(hostFallback)
                 buffer.writeStaticString("\r\n")
             }
-            for run in head.runs {
+            HeadLines.forEachRun(head.lines) { run in
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
             }
         }
