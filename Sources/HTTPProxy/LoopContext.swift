@@ -156,11 +156,10 @@ final class LoopContext {
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // No outbound header validation: every header we send was parsed by
-                    // llhttp from the client (so it is valid) or built by us from validated
-                    // configuration; re-checking each byte cost ~9 % of the request path.
-                    // No NIO HTTP handlers: requests go out as the bytes the proxy
-                    // handler encoded, responses are parsed as bytes by UpstreamConnection.
+                    // No NIO HTTP handlers: requests go out as the bytes the proxy handler
+                    // encoded (the client's header lines, validated by ClientRequestParser,
+                    // and ours, built from validated configuration), responses are parsed
+                    // as bytes by UpstreamConnection.
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server))
                 }
             }
