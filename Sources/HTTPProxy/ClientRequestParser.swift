@@ -160,6 +160,7 @@ package struct ClientRequestParser {
     }
 
     package mutating func append(_ bytes: ByteBuffer) {
+        if case .failed = self.state { return }  // nothing more is read: nothing is kept
         guard bytes.readableBytes > 0 else { return }
         if var buffer = self.buffer {
             self.buffer = nil  // unique, so the append does not copy what is there

@@ -201,4 +201,14 @@ struct ClientRequestParserTests {
         #expect(try parser.next() == nil)
         #expect(parser.bufferedBytes == 0 && !parser.hasPartialHead)
     }
+
+    @Test("after an error nothing more is read or kept")
+    func afterAnError() throws {
+        var parser = ClientRequestParser(maximumHeadBytes: 1_024)
+        parser.append(ByteBuffer(string: "HELLO\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"))
+        #expect(throws: ClientRequestError.malformedRequest) { try parser.next() }
+        parser.append(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: t\r\n\r\n"))
+        #expect(parser.bufferedBytes == 0)
+        #expect(try parser.next() == nil)
+    }
 }
