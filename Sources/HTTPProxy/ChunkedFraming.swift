@@ -136,6 +136,7 @@ struct ChunkedBodyDecoder {
                 } else if isLineFeed {
                     return .end
                 } else {
+                    guard self.isTrailerByte(byte) else { throw Malformed() }
                     self.state = .trailerLine(total: total + 1)
                 }
             case .trailerLine(let total):
@@ -145,6 +146,7 @@ struct ChunkedBodyDecoder {
                 } else if isLineFeed {
                     self.state = .trailerLineStart(total: total + 1)
                 } else {
+                    guard self.isTrailerByte(byte) else { throw Malformed() }
                     self.state = .trailerLine(total: total + 1)
                 }
             case .trailerLineFeed(let total):
@@ -158,6 +160,13 @@ struct ChunkedBodyDecoder {
             }
         }
         return nil
+    }
+
+    /// A byte inside a trailer line: where lines must end in CRLF, no bare LF
+    /// (a front end that ends lines at LF would see a request where the
+    /// trailers end) and no other control byte but HTAB.
+    private func isTrailerByte(_ byte: UInt8) -> Bool {
+        self.acceptsBareLineFeed ? byte != UInt8(ascii: "\n") : byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
     private static func afterSizeLine(_ value: Int) -> State {

@@ -386,10 +386,12 @@ package struct ClientRequestParser {
                             connectionClose = true
                         } else if HeadLines.equalsIgnoringCase(bytes, token, "keep-alive") {
                             connectionKeepAlive = true
-                        } else if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token])),
+                        }
+                        // Every listed name goes (`close` included: a `Close` header is
+                        // dropped too, as in responses) but Host, which HTTP/1.1 requires.
+                        if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token])),
                             !HeadLines.equalsIgnoringCase(bytes, token, "host")
                         {
-                            // Every listed name goes but Host, which HTTP/1.1 requires.
                             listedNames.append(token)
                         }
                     }
@@ -441,7 +443,9 @@ package struct ClientRequestParser {
         } else {
             framing = .none
         }
-        if !isHTTP10 && hostCount != 1 {
+        // HTTP/1.1 needs one Host; HTTP/1.0 may have none, never two (it goes
+        // upstream as HTTP/1.1, where two would be read as the app chooses).
+        if hostCount > 1 || (!isHTTP10 && hostCount == 0) {
             throw .hostRequired
         }
         HeadLines.dropListed(&lines, listed: listedNames, in: bytes)

@@ -116,7 +116,7 @@ struct ClientRequestParserTests {
     @Test("what never reaches the app: hop-by-hop, Connection-listed (but Host), underscore names, incoming forwarding headers")
     func dropped() {
         let head = Self.parse([
-            "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret, host\r\nX-Secret: 1\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret, host, close\r\nX-Secret: 1\r\nKeep-Alive: 5\r\nTE: trailers\r\nClose: 1\r\n"
                 + "Upgrade: h2c\r\nProxy-Authorization: x\r\nX-Switchyard-Pin: force\r\nX_Under: 1\r\nX-Forwarded-For: 6.6.6.6\r\n"
                 + "x-forwarded-proto: https\r\nX-Forwarded-Host: evil\r\nX-Kept: 1\r\n\r\n"
         ]).heads.first
@@ -151,6 +151,7 @@ struct ClientRequestParserTests {
         ("CONNECT db:5432 HTTP/1.1\r\nHost: db:5432\r\n\r\n", .methodNotAllowed),
         ("GET / HTTP/1.1\r\n\r\n", .hostRequired),
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", .hostRequired),
+        ("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", .hostRequired),
         ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", .invalidContentLength),
         ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\n", .invalidContentLength),
         ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +5\r\n\r\n", .invalidContentLength),
@@ -164,7 +165,8 @@ struct ClientRequestParserTests {
         #expect(Self.parse([text]).error == expected)
     }
 
-    @Test("chunk framing errors are body errors", arguments: ["zz\r\n", "5\nhello\r\n", "3\r\nhello\r\n", "5;\u{1}\r\n", "10000000000000000\r\n", "5 5\r\nhello\r\n", "5 \r\nhello\r\n"])
+    @Test("chunk framing errors are body errors", arguments: ["zz\r\n", "5\nhello\r\n", "3\r\nhello\r\n", "5;\u{1}\r\n", "10000000000000000\r\n", "5 5\r\nhello\r\n", "5 \r\nhello\r\n",
+        "0\r\nX-T: a\nGET /hidden HTTP/1.1\r\n\r\n", "0\r\nX-T: a\u{0}\r\n\r\n"])
     func badChunks(_ framing: String) {
         let outcome = Self.parse(["POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + framing + "0\r\n\r\n"])
         #expect(outcome.heads.count == 1)
