@@ -20,4 +20,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// What an app server sends back → `UpstreamResponseParser` (HTTPProxy; the
     /// parser is driven by a closure passed in, see `FuzzTargets.upstreamResponse(_:parse:)`).
     case upstreamResponse = "upstream-response"
+    /// What a client sends → `ClientRequestParser` (HTTPProxy; the parser is
+    /// driven by a closure passed in, see `FuzzTargets.clientRequest(_:parse:)`).
+    case clientRequest = "client-request"
 }

@@ -2,10 +2,11 @@
 /// must neither crash nor hang on any of them, and checks invariants
 /// beyond "no crash" where they are cheap; a broken one throws `FuzzFailure`.
 public enum FuzzTargets {
-    /// Runs `target` on `bytes`. `headerHygiene` and `upstreamResponse` need
-    /// code of the HTTPProxy module (its strip function, its response parser)
-    /// and are run through `headerHygiene(_:strip:)` and
-    /// `upstreamResponse(_:parse:)` instead; here they are skipped.
+    /// Runs `target` on `bytes`. `headerHygiene`, `upstreamResponse` and
+    /// `clientRequest` need code of the HTTPProxy module (its strip function,
+    /// its response and request parsers) and are run through
+    /// `headerHygiene(_:strip:)`, `upstreamResponse(_:parse:)` and
+    /// `clientRequest(_:parse:)` instead; here they are skipped.
     public static func run(_ target: FuzzTarget, _ bytes: UnsafeRawBufferPointer) throws(FuzzFailure) {
         switch target {
         case .configLoader: try self.configLoader(bytes)
@@ -14,7 +15,7 @@ public enum FuzzTargets {
         case .ruleMatcher: try self.ruleMatcher(bytes)
         case .forwardedFor: try self.forwardedFor(bytes)
         case .valueParsers: try self.valueParsers(bytes)
-        case .headerHygiene, .upstreamResponse: break
+        case .headerHygiene, .upstreamResponse, .clientRequest: break
         }
     }
 

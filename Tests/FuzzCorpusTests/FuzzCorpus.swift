@@ -19,18 +19,21 @@ enum FuzzCorpus {
     }
 
     /// Runs one input through its target (header hygiene with HTTPProxy's
-    /// strip, upstream responses with HTTPProxy's parser).
+    /// strip, upstream responses and client requests with HTTPProxy's parsers).
     static func run(_ target: FuzzTarget, _ bytes: [UInt8]) throws(FuzzFailure) {
-        guard target == .headerHygiene || target == .upstreamResponse else {
+        guard target == .headerHygiene || target == .upstreamResponse || target == .clientRequest else {
             try FuzzTargets.run(target, bytes)
             return
         }
         let result: Result<Void, FuzzFailure> = bytes.withUnsafeBytes { raw in
             do throws(FuzzFailure) {
-                if target == .headerHygiene {
+                switch target {
+                case .headerHygiene:
                     try FuzzTargets.headerHygiene(raw, strip: HeaderHygieneEntry.strip)
-                } else {
+                case .upstreamResponse:
                     try FuzzTargets.upstreamResponse(raw, parse: UpstreamResponseEntry.parse)
+                default:
+                    try FuzzTargets.clientRequest(raw, parse: ClientRequestEntry.parse)
                 }
                 return .success(())
             } catch {

@@ -2,7 +2,7 @@
 import NIOCore
 import SwitchyardFuzzTargets
 
-/// The other place these tests reach into HTTPProxy: its response parser
+/// Another place these tests reach into HTTPProxy: its response parser
 /// (internal to that module), driven the way `UpstreamConnection` drives it.
 /// The libFuzzer executable `deploy/fuzz/Sources/fuzz-upstream-response`
 /// holds the same code: adapt both if the parser changes.

@@ -8,7 +8,7 @@ import PackageDescription
 
 let targetNames = [
     "config-loader", "pin-token", "cookie-header", "rule-matcher", "forwarded-for", "value-parsers", "header-hygiene",
-    "upstream-response",
+    "upstream-response", "client-request",
 ]
 
 let package = Package(

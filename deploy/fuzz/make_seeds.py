@@ -292,8 +292,175 @@ def upstream_seeds():
         write("upstream-response", name, value)
 
 
+# ---- client-request ----------------------------------------------------------
+def client(request, trusted=False, small_limit=False, piece=13, cut=0x80):
+    """A flags byte (bit 0 the client is a trusted proxy, bit 1 a 512-byte
+    head limit instead of 32 KiB, bits 2-7 a piece size minus one: ASCII
+    '0'-'3' are pieces of 13 bytes), a byte for where to cut the rest in two
+    (byte x length / 255), then what the client sends."""
+    flags = ((piece - 1) << 2) | (1 if trusted else 0) | (2 if small_limit else 0)
+    data = request if isinstance(request, bytes) else request.encode("latin-1")
+    return bytes([flags, cut]) + data
+
+
+# The transfer-encoding spellings of Tests/ReliabilityTests/HostileCorpus.swift
+# (TE.TE): name, header lines, valid alone.
+TRANSFER_ENCODINGS = [
+    ("plain", ["Transfer-Encoding: chunked"], True),
+    ("upper-case-value", ["Transfer-Encoding: CHUNKED"], True),
+    ("tab-before-value", ["Transfer-Encoding:\tchunked"], True),
+    ("space-before-colon", ["Transfer-Encoding : chunked"], False),
+    ("xchunked", ["Transfer-Encoding: xchunked"], False),
+    ("chunked-then-x", ["Transfer-Encoding: chunked", "Transfer-Encoding: x"], False),
+    ("x-then-chunked", ["Transfer-Encoding: x", "Transfer-Encoding: chunked"], False),
+    ("chunked-identity", ["Transfer-Encoding: chunked, identity"], False),
+    ("identity-chunked", ["Transfer-Encoding: identity, chunked"], False),
+    ("chunked-twice", ["Transfer-Encoding: chunked, chunked"], False),
+    ("quoted", ["Transfer-Encoding: \"chunked\""], False),
+    ("obs-fold-before", ["X-Fold: a", " Transfer-Encoding: chunked"], False),
+    ("obs-fold-value", ["Transfer-Encoding:", " chunked"], False),
+    ("vertical-tab", ["Transfer-Encoding: chunked\x0b"], False),
+    ("form-feed", ["Transfer-Encoding:\x0cchunked"], False),
+    ("trailing-junk", ["Transfer-Encoding: chunked;q=1"], False),
+    ("bare-lf-inside", ["X-Bare: a\nTransfer-Encoding: chunked"], False),
+    ("name-with-nul", ["Transfer-Encoding\x00: chunked"], False),
+    ("underscore-name", ["Transfer_Encoding: chunked"], True),
+]
+
+
+def smuggled(index):
+    return "GET /smuggled-%d HTTP/1.1\r\nHost: t\r\n\r\n" % index
+
+
+def hostile_seeds():
+    """HostileCorpus.smuggling() and .malformedHeads(), shape for shape (the
+    40 KiB heads shortened to 1 KiB under the 512-byte limit)."""
+    seeds = {}
+    index = 0
+
+    def add(name, head, body, **flags):
+        seeds["hostile-" + name] = client("\r\n".join(head) + "\r\n\r\n" + body, **flags)
+
+    for name, lines, _valid_alone in TRANSFER_ENCODINGS:
+        index += 1
+        body = "0\r\n\r\n" + smuggled(index)
+        add("cl-te-" + name, ["POST /evil-%d HTTP/1.1" % index, "Host: t", "Content-Length: %d" % len(body)] + lines, body)
+        index += 1
+        inner = smuggled(index)
+        size = "%x" % len(inner)
+        add("te-cl-" + name, ["POST /evil-%d HTTP/1.1" % index, "Host: t"] + lines + ["Content-Length: %d" % (len(size) + 2)],
+            "%s\r\n%s\r\n0\r\n\r\n" % (size, inner))
+        index += 1
+        inner = smuggled(index)
+        add("te-alone-" + name, ["POST /evil-%d HTTP/1.1" % index, "Host: t"] + lines, "%x\r\n%s\r\n0\r\n\r\n" % (len(inner), inner))
+    lengths = [
+        ("two-differing", ["Content-Length: 5", "Content-Length: 6"]),
+        ("list-differing", ["Content-Length: 5, 6"]),
+        ("plus-sign", ["Content-Length: +5"]),
+        ("negative", ["Content-Length: -5"]),
+        ("hex", ["Content-Length: 0x5"]),
+        ("space-inside", ["Content-Length: 5 5"]),
+        ("exponent", ["Content-Length: 5e0"]),
+        ("overflow", ["Content-Length: 184467440737095516170"]),
+        ("space-before-colon", ["Content-Length : 5"]),
+        ("obs-fold", ["Content-Length:", " 5"]),
+    ]
+    for name, lines in lengths:
+        index += 1
+        add("cl-" + name, ["POST /evil-%d HTTP/1.1" % index, "Host: t"] + lines, "hello" + smuggled(index))
+    chunks = [
+        ("size-with-0x", "0x5\r\nhello\r\n0\r\n\r\n"),
+        ("size-with-plus", "+5\r\nhello\r\n0\r\n\r\n"),
+        ("size-with-space-inside", "5 5\r\nhello\r\n0\r\n\r\n"),
+        ("size-overflow", "10000000000000005\r\nhello\r\n0\r\n\r\n"),
+        ("bare-lf-after-size", "5\nhello\r\n0\r\n\r\n"),
+        ("data-longer-than-size", "3\r\nhello\r\n0\r\n\r\n"),
+        ("no-crlf-after-data", "5\r\nhelloX0\r\n\r\n"),
+        ("bad-extension", "5;\x01\r\nhello\r\n0\r\n\r\n"),
+    ]
+    for name, framing in chunks:
+        index += 1
+        add("chunk-" + name, ["POST /evil-%d HTTP/1.1" % index, "Host: t", "Transfer-Encoding: chunked"], framing + smuggled(index))
+    index += 1
+    add("http10-chunked", ["POST /evil-%d HTTP/1.0" % index, "Host: t", "Transfer-Encoding: chunked", "Content-Length: 5"],
+        "0\r\n\r\n" + smuggled(index))
+    for method in ["POST", "GET", "DELETE"]:
+        index += 1
+        body = smuggled(index)
+        add("connection-lists-content-length-" + method.lower(),
+            ["%s /evil-%d HTTP/1.1" % (method, index), "Host: t", "Connection: Content-Length", "Content-Length: %d" % len(body)], body)
+    long = "a" * 1024
+    malformed = [
+        ("version-9.9", "GET /evil-m2 HTTP/9.9\r\nHost: t\r\n\r\n"),
+        ("version-garbage", "GET /evil-m3 HTTQ/1.1\r\nHost: t\r\n\r\n"),
+        ("nul-in-path", "GET /evil-m4\x00 HTTP/1.1\r\nHost: t\r\n\r\n"),
+        ("control-in-method", "G\x01T /evil-m5 HTTP/1.1\r\nHost: t\r\n\r\n"),
+        ("header-without-colon", "GET /evil-m6 HTTP/1.1\r\nHost: t\r\nNoColonHere\r\n\r\n"),
+        ("space-in-header-name", "GET /evil-m7 HTTP/1.1\r\nHost: t\r\nBad Name: v\r\n\r\n"),
+        ("binary-garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03evil-m10\r\n\r\n"),
+        ("http2-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        ("cr-line-endings", "GET /evil-m12 HTTP/1.1\rHost: t\r\r"),
+        ("nul-in-header-value", "GET /evil-m13 HTTP/1.1\r\nHost: t\r\nX-A: a\x00b\r\n\r\n"),
+        ("missing-method", " /evil-m14 HTTP/1.1\r\nHost: t\r\n\r\n"),
+        ("lf-in-request-line", "GET /evil-m15\nHTTP/1.1\r\nHost: t\r\n\r\n"),
+    ]
+    for name, text in malformed:
+        seeds["hostile-" + name] = client(text)
+    seeds["hostile-head-over-limit"] = client("GET /evil-m8 HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n" % long, small_limit=True)
+    seeds["hostile-uri-over-limit"] = client("GET /evil-m9?%s HTTP/1.1\r\nHost: t\r\n\r\n" % long, small_limit=True)
+    seeds["hostile-too-many-headers"] = client(
+        "GET /evil-m16 HTTP/1.1\r\nHost: t\r\n" + "".join("X-%d: value-1234\r\n" % n for n in range(40)) + "\r\n", small_limit=True)
+    return seeds
+
+
+def client_seeds():
+    seeds = {
+        "get": client("GET /products/42?ref=home HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+                      "Cookie: theme=dark; sy_pin=abc.def\r\n\r\n"),
+        "post-length": client("POST /orders?id=1 HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 27\r\n\r\n{\"item\": 42, \"quantity\": 1}", cut=0x70),
+        "put-length-repeated": client("PUT /items/7 HTTP/1.1\r\nhost: a\r\nContent-Length: 5\r\ncontent-length:  5 \r\n\r\nhello", piece=3),
+        "post-empty": client("POST /ping HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"),
+        "post-without-length": client("POST /form HTTP/1.1\r\nHost: a\r\n\r\n"),
+        "chunked-extensions-trailers": client(
+            "POST /upload HTTP/1.1\r\nHost: up.example\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+            "5\r\nhello\r\n6;name=value\r\n world\r\nA ; q=\"x\"\r\n, and more\r\n0;last\r\nX-Checksum: 42\r\nX-More: 1\r\n\r\n",
+            piece=7, cut=0x60),
+        "chunked-then-get": client(
+            "PATCH /doc HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n000\r\n\r\n"
+            "GET /next HTTP/1.1\r\nHost: a\r\n\r\n", piece=5),
+        "pipelined": client(
+            "GET /a HTTP/1.1\r\nHost: a\r\n\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+            "\r\n\r\nDELETE /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", cut=0x40),
+        "http10": client("GET / HTTP/1.0\r\n\r\n"),
+        "http10-keep-alive-host": client("POST /x HTTP/1.0\r\nHost: old.example\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok"),
+        "hop-by-hop": client(
+            "GET /h HTTP/1.1\r\nHost: a\r\nConnection: X-Secret ,\tx-other, keep-alive, host\r\nX-Secret: 1\r\nX-Other: 2\r\n"
+            "Keep-Alive: timeout=5\r\nTE: trailers\r\nTrailer: X\r\nUpgrade: h2c\r\nProxy-Authorization: Basic eA==\r\n"
+            "Proxy-Connection: keep-alive\r\nX-Switchyard-Pin: force\r\nX-Switchyardish: kept\r\nX_Underscore: 1\r\n"
+            "X-Public: 3\r\n\r\n"),
+        "forwarded-trusted": client(
+            "GET /f HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-For: 198.51.100.1, 10.0.0.2\r\nX-Forwarded-For: 192.0.2.9\r\n"
+            "X-Forwarded-Proto: https\r\nX-Forwarded-Host: public.example\r\nX-Real-IP: 1.2.3.4\r\nX-Forwarded-Port: 443\r\n\r\n",
+            trusted=True),
+        "forwarded-untrusted": client(
+            "GET /f HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-For: 198.51.100.1\r\nx-real-ip: 1.2.3.4\r\n\r\n"),
+        "expect-continue": client(
+            "PUT /big HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\ndata"),
+        "obs-text-values": client("GET /caf%C3%A9 HTTP/1.1\r\nHost: caf\xe9.example\r\nX-Value: caf\xe9\xff\t \r\nX-Empty:\r\n\r\n"),
+        "absolute-form-options": client("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET http://a/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+        "err-connect": client("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"),
+        "err-no-host": client("GET / HTTP/1.1\r\n\r\n"),
+        "err-two-hosts": client("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        "err-truncated-body": client("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf"),
+    }
+    seeds.update(hostile_seeds())
+    for name, value in seeds.items():
+        write("client-request", name, value)
+
+
 if __name__ == "__main__":
     config_seeds(); pin_seeds(); cookie_seeds(); rule_seeds(); forwarded_seeds(); value_seeds(); header_seeds()
-    upstream_seeds()
+    upstream_seeds(); client_seeds()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))))

@@ -14,7 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:-300}"
 shift || true
-all_targets=(config-loader pin-token cookie-header rule-matcher forwarded-for value-parsers header-hygiene upstream-response)
+all_targets=(config-loader pin-token cookie-header rule-matcher forwarded-for value-parsers header-hygiene upstream-response client-request)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 for entry in "${targets[@]}"; do
     target="${entry%%:*}"
