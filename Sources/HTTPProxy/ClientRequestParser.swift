@@ -30,7 +30,8 @@ package struct ClientRequestHead {
     /// The first `Host` value.
     let host: String?
     let hasCookie: Bool
-    /// `Expect: 100-continue` (answered by the proxy, not forwarded).
+    /// `Expect: 100-continue` on HTTP/1.1 (answered by the proxy; the line is
+    /// never forwarded, and HTTP/1.0's is ignored).
     let expectsContinue: Bool
     /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
     let hasForwarded: Bool
@@ -370,8 +371,9 @@ package struct ClientRequestParser {
                 } else if HeadLines.equalsIgnoringCase(bytes, name, "expect"),
                     HeadLines.equalsIgnoringCase(bytes, value, "100-continue")
                 {
-                    // Answered here, so not forwarded.
-                    expectsContinue = true
+                    // Answered here, so not forwarded; an HTTP/1.0 client's
+                    // expectation is ignored (RFC 9110 §10.1.1).
+                    expectsContinue = !isHTTP10
                     line.keep = false
                 }
             case 9:

@@ -128,8 +128,10 @@ struct ClientRequestParserTests {
     func keepAlive() {
         #expect(Self.parse(["GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n"]).heads.first?.keepAlive == false)
         #expect(Self.parse(["GET / HTTP/1.0\r\n\r\n"]).heads.first?.keepAlive == false)
-        let ten = Self.parse(["GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"]).heads.first
+        let ten = Self.parse(["GET / HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\n\r\n"]).heads.first
         #expect(ten?.keepAlive == true && ten?.isHTTP10 == true && ten?.hostCount == 0)
+        #expect(ten?.expectsContinue == false, "an HTTP/1.0 expectation is ignored")
+        #expect(ten.map(Self.forwarded) == [])
     }
 
     @Test("a head is refused with the status it deserves", arguments: [
