@@ -413,27 +413,6 @@ extension FuzzTargets {
         return lines
     }
 
-    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var slice = bytes
-        while let first = slice.first, first == 32 || first == 9 { slice.removeFirst() }
-        while let last = slice.last, last == 32 || last == 9 { slice.removeLast() }
-        return slice
-    }
-
-    private static func decimal(_ bytes: ArraySlice<UInt8>) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return bytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case 0x30...0x39: return Int(byte - 0x30)
-        case 0x41...0x46: return Int(byte - 0x41 + 10)
-        case 0x61...0x66: return Int(byte - 0x61 + 10)
-        default: return nil
-        }
-    }
-
     /// Bytes as a quoted string, bytes outside printable ASCII escaped.
     static func quoted(_ bytes: ArraySlice<UInt8>) -> String {
         var text = "\""
