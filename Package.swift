@@ -8,9 +8,9 @@ let package = Package(
         .executable(name: "switchyard", targets: ["switchyard"]),
         .executable(name: "switchyard-demo-app", targets: ["switchyard-demo-app"]),
         // The fuzz entry points, for deploy/fuzz (a separate package built with libFuzzer).
-        // HTTPProxy is listed so that its header-hygiene code can be reached there
-        // (`@testable import`, built with -enable-testing); nothing else uses this product.
-        .library(name: "SwitchyardFuzzTargets", targets: ["SwitchyardFuzzTargets", "HTTPProxy"]),
+        // With SwitchyardFuzzEntries, the fuzz executables' way into HTTPProxy's
+        // `package` parsers; nothing else uses this product.
+        .library(name: "SwitchyardFuzzTargets", targets: ["SwitchyardFuzzTargets", "SwitchyardFuzzEntries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -142,6 +142,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // HTTPProxy's parsers driven as the proxy drives them, for the targets
+        // above (one copy, used by FuzzCorpusTests and deploy/fuzz alike).
+        .target(
+            name: "SwitchyardFuzzEntries",
+            dependencies: [
+                "SwitchyardFuzzTargets",
+                "HTTPProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Test-only helpers: fake app servers, raw HTTP clients.
         .target(
             name: "SwitchyardTestSupport",
@@ -187,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "FuzzCorpusTests",
             dependencies: [
-                "SwitchyardFuzzTargets", "HTTPProxy",
+                "SwitchyardFuzzTargets", "SwitchyardFuzzEntries",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SwitchyardCore
 
 /// How a request's body is delimited (RFC 9112 §6.3: a request without
 /// Content-Length or Transfer-Encoding has none).
@@ -14,33 +15,33 @@ package enum RequestFraming: Equatable {
 /// value becomes a `String` only when something asks for it.
 package struct ClientRequestHead {
     /// Request line through the blank line.
-    let bytes: ByteBuffer
+    package let bytes: ByteBuffer
     /// The method as sent (a case-sensitive token).
-    let method: String
+    package let method: String
     /// The request target as sent, offsets into `bytes`.
-    let target: Range<Int>
-    let isHTTP10: Bool
-    let framing: RequestFraming
+    package let target: Range<Int>
+    package let isHTTP10: Bool
+    package let framing: RequestFraming
     /// The client keeps the connection after this request (HTTP/1.1 unless
     /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`).
-    let keepAlive: Bool
+    package let keepAlive: Bool
     /// Every header line; `keep` marks the ones forwarded to the app server.
     let lines: [HeadLines.Line]
-    let hostCount: Int
+    package let hostCount: Int
     /// The first `Host` value.
-    let host: String?
-    let hasCookie: Bool
+    package let host: String?
+    package let hasCookie: Bool
     /// `Expect: 100-continue` on HTTP/1.1 (answered by the proxy; the line is
     /// never forwarded, and HTTP/1.0's is ignored).
-    let expectsContinue: Bool
+    package let expectsContinue: Bool
     /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
-    let hasForwarded: Bool
+    package let hasForwarded: Bool
 
     /// The forwarded lines as runs of consecutive lines (the request path
     /// walks them with `HeadLines.forEachRun`, without this array).
-    var runs: [HeadLines.Run] { HeadLines.runs(self.lines) }
+    package var runs: [HeadLines.Run] { HeadLines.runs(self.lines) }
 
-    var uri: String {
+    package var uri: String {
         self.bytes.withUnsafeReadableBytes { HeadLines.string($0, self.target) }
     }
 
@@ -63,9 +64,76 @@ package struct ClientRequestHead {
     }
 
     /// Every value of header `name` (lower-case), in order.
-    func values(_ name: StaticString) -> [String] {
+    package func values(_ name: StaticString) -> [String] {
         self.bytes.withUnsafeReadableBytes { bytes in
             self.lines.filter { HeadLines.equalsIgnoringCase(bytes, $0.name, name) }.map { HeadLines.string(bytes, $0.value) }
+        }
+    }
+}
+
+extension ClientRequestHead {
+    /// The request head the app server sees, encoded once per request (a
+    /// retry re-sends it): the request line, the
+    /// client's header lines as they came minus what the parser marked
+    /// (hop-by-hop ones and the names `Connection` lists, underscore names,
+    /// `Expect: 100-continue`, answered here, and incoming forwarding
+    /// headers), then the forwarding headers and framing we set.
+    ///
+    /// The framing is always ours: the client's `Content-Length` lines are not
+    /// copied, the validated length is written instead (so no header rule,
+    /// e.g. a `Connection` that lists `Content-Length`, can leave a forwarded
+    /// body without its length and let it pass for the next request).
+    package func upstreamHead(forwarded: ForwardedHeaders, hostFallback: String? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let head = self
+        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 192)
+        head.bytes.withUnsafeReadableBytes { bytes in
+            // "METHOD target" as sent.
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
+            buffer.writeStaticString(" HTTP/1.1\r\n")
+            if let hostFallback {
+                // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
+                // requires one: the address the client reached (nginx's $host falls
+                // back to the server's name the same way).
+                buffer.writeStaticString("host: ")
+                buffer.writeString(hostFallback)
+                buffer.writeStaticString("\r\n")
+            }
+            HeadLines.forEachRun(head.lines) { run in
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
+            }
+        }
+        buffer.writeStaticString("x-forwarded-for: ")
+        buffer.writeString(forwarded.forwardedFor)
+        buffer.writeStaticString("\r\nx-forwarded-proto: ")
+        buffer.writeString(forwarded.forwardedProto)
+        if let host = forwarded.forwardedHost {
+            buffer.writeStaticString("\r\nx-forwarded-host: ")
+            buffer.writeString(host)
+        }
+        buffer.writeStaticString("\r\nx-real-ip: ")
+        buffer.writeString(forwarded.realIP)
+        buffer.writeStaticString("\r\n")
+        switch head.framing {
+        case .chunked:
+            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+        case .length(let length):
+            buffer.writeStaticString("content-length: ")
+            buffer.writeString(String(length))
+            buffer.writeStaticString("\r\n")
+        case .none:
+            if Self.expectsBody(head.method) {
+                // No body sent: say so (some app servers answer 411 to a POST without a length).
+                buffer.writeStaticString("content-length: 0\r\n")
+            }
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private static func expectsBody(_ method: String) -> Bool {
+        switch method {
+        case "POST", "PUT", "PATCH": return true
+        default: return false
         }
     }
 }
@@ -152,7 +220,7 @@ package struct ClientRequestParser {
     }
 
     /// Bytes waiting to be parsed.
-    var bufferedBytes: Int { self.buffer?.readableBytes ?? 0 }
+    package var bufferedBytes: Int { self.buffer?.readableBytes ?? 0 }
 
     /// Part of a request head has arrived, not all of it.
     var hasPartialHead: Bool {

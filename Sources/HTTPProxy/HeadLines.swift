@@ -7,7 +7,7 @@ import Darwin
 /// What both head parsers (`ClientRequestParser`, `UpstreamResponseParser`)
 /// share: heads are kept as their bytes, and the header lines that cross the
 /// proxy are copied verbatim, as runs of consecutive lines.
-enum HeadLines {
+package enum HeadLines {
     /// One header line, as offsets into its head.
     struct Line {
         var start: Int
@@ -26,10 +26,10 @@ enum HeadLines {
 
     /// Consecutive forwarded lines. A run with `appendLineEnd` is one line
     /// whose own end was a bare LF; the others include their CRLFs.
-    struct Run: Equatable {
-        var start: Int
-        var length: Int
-        var appendLineEnd: Bool
+    package struct Run: Equatable {
+        package var start: Int
+        package var length: Int
+        package var appendLineEnd: Bool
     }
 
     /// Drops the lines whose names a `Connection` header listed (`listed`:

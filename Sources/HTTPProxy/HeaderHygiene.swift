@@ -7,10 +7,10 @@ import SwitchyardCore
 /// Runs twice per request, so it compares names as ASCII bytes, ignoring case,
 /// without lower-casing copies, and leaves the headers untouched (no copy at
 /// all) when there is nothing to remove.
-enum HeaderHygiene {
+package enum HeaderHygiene {
     /// What never crosses the proxy in a header list: hop-by-hop names,
     /// `Proxy-*`, `X-Switchyard-*` and the names the list's `Connection`
-    /// headers name. The request path (`ProxyServerHandler.encodeUpstreamHead`)
+    /// headers name. The request path (`ClientRequestHead.upstreamHead`)
     /// and `strip` both ask it; responses are filtered on their bytes by
     /// `UpstreamResponseParser` with the same `isRemoved`.
     struct Filter {
@@ -41,7 +41,7 @@ enum HeaderHygiene {
     /// header was among them. Leaves the list untouched (no copy) when there
     /// is nothing to remove.
     @discardableResult
-    static func strip(_ headers: inout HTTPHeaders) -> Bool {
+    package static func strip(_ headers: inout HTTPHeaders) -> Bool {
         var needsWork = false
         var hasConnection = false
         var hasSwitchyard = false

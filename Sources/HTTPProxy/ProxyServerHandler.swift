@@ -229,8 +229,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             host: head.host,
             trustedProxies: configuration.clients.trustedProxies
         )
-        let upstreamHead = ProxyServerHandler.encodeUpstreamHead(
-            head, forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
+        let upstreamHead = head.upstreamHead(
+            forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
             allocator: context.channel.allocator)
 
         let exchange = Exchange(
@@ -754,72 +754,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Helpers
 
-    /// Encodes the request head the app server sees: the request line, the
-    /// client's header lines as they came minus what the parser marked
-    /// (hop-by-hop ones and the names `Connection` lists, underscore names,
-    /// `Expect: 100-continue`, answered here, and incoming forwarding
-    /// headers), then the forwarding headers and framing we set.
-    ///
-    /// The framing is always ours: the client's `Content-Length` lines are not
-    /// copied, the validated length is written instead (so no header rule,
-    /// e.g. a `Connection` that lists `Content-Length`, can leave a forwarded
-    /// body without its length and let it pass for the next request).
-    static func encodeUpstreamHead(
-        _ head: ClientRequestHead, forwarded: ForwardedHeaders, hostFallback: String? = nil, allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 192)
-        head.bytes.withUnsafeReadableBytes { bytes in
-            // "METHOD target" as sent.
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
-            buffer.writeStaticString(" HTTP/1.1\r\n")
-            if let hostFallback {
-                // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
-                // requires one: the address the client reached (nginx's $host falls
-                // back to the server's name the same way).
-                buffer.writeStaticString("host: ")
-                buffer.writeString(hostFallback)
-                buffer.writeStaticString("\r\n")
-            }
-            HeadLines.forEachRun(head.lines) { run in
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
-            }
-        }
-        buffer.writeStaticString("x-forwarded-for: ")
-        buffer.writeString(forwarded.forwardedFor)
-        buffer.writeStaticString("\r\nx-forwarded-proto: ")
-        buffer.writeString(forwarded.forwardedProto)
-        if let host = forwarded.forwardedHost {
-            buffer.writeStaticString("\r\nx-forwarded-host: ")
-            buffer.writeString(host)
-        }
-        buffer.writeStaticString("\r\nx-real-ip: ")
-        buffer.writeString(forwarded.realIP)
-        buffer.writeStaticString("\r\n")
-        switch head.framing {
-        case .chunked:
-            buffer.writeStaticString("transfer-encoding: chunked\r\n")
-        case .length(let length):
-            buffer.writeStaticString("content-length: ")
-            buffer.writeString(String(length))
-            buffer.writeStaticString("\r\n")
-        case .none:
-            if ProxyServerHandler.expectsBody(head.method) {
-                // No body sent: say so (some app servers answer 411 to a POST without a length).
-                buffer.writeStaticString("content-length: 0\r\n")
-            }
-        }
-        buffer.writeStaticString("\r\n")
-        return buffer
-    }
-
-    private static func expectsBody(_ method: String) -> Bool {
-        switch method {
-        case "POST", "PUT", "PATCH": return true
-        default: return false
-        }
-    }
-
-    /// The headers Switchyard sets itself (the client's values are replaced).
     /// `IP:port` the client connected to (`[IPv6]:port`), for a request without Host.
     private static func localHost(_ context: ChannelHandlerContext) -> String? {
         guard let local = context.channel.localAddress, let ip = local.ipAddress, let port = local.port else { return nil }

@@ -149,7 +149,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether the request body in flight is sent in chunks.
     private var chunkedRequest = false
 
-    /// Starts a request: its encoded head (see `ProxyServerHandler.encodeUpstreamHead`).
+    /// Starts a request: its encoded head (see `ClientRequestHead.upstreamHead`).
     func writeHead(_ head: ByteBuffer, isHEAD: Bool, chunked: Bool) {
         self.parser.expectResponse(toHEAD: isHEAD)
         self.chunkedRequest = chunked

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// How a response's body ends (RFC 9112 §6.3).
-enum ResponseFraming: Equatable {
+package enum ResponseFraming: Equatable {
     /// No body: a response to HEAD, a 204 or a 304.
     case empty
     case length(Int)
@@ -13,29 +13,29 @@ enum ResponseFraming: Equatable {
 /// A response head as the app server sent it, kept as its bytes: the header
 /// lines that cross the proxy are forwarded verbatim, without turning every
 /// name and value into a `String` and encoding them again.
-struct UpstreamResponseHead {
+package struct UpstreamResponseHead {
     /// The head's bytes: status line, header lines, blank line.
-    let bytes: ByteBuffer
-    let status: Int
+    package let bytes: ByteBuffer
+    package let status: Int
     /// "200 OK": the status code and reason phrase, offsets into `bytes`.
-    let statusText: Range<Int>
+    package let statusText: Range<Int>
     /// The header lines that cross the proxy, as runs of consecutive lines
     /// (hop-by-hop headers, the names `Connection` lists, `Proxy-*` and
     /// `X-Switchyard-*` are not in them). A run with `appendLineEnd` is one
     /// line whose own end was a bare LF; the others include their CRLFs.
-    let runs: [Run]
-    let framing: ResponseFraming
+    package let runs: [Run]
+    package let framing: ResponseFraming
     /// The app server keeps the connection open after this response.
-    let keepAlive: Bool
+    package let keepAlive: Bool
     /// `X-Switchyard-Pin`, lower-cased, when the app sent it.
-    let pinDirective: String?
+    package let pinDirective: String?
     /// `X-Switchyard-LSN`, trimmed, when the app sent it.
-    let lsnText: String?
+    package let lsnText: String?
 
-    typealias Run = HeadLines.Run
+    package typealias Run = HeadLines.Run
 
     /// The forwarded header lines, each ending in CRLF (for tests and logs).
-    var forwardedLines: [String] {
+    package var forwardedLines: [String] {
         var lines: [String] = []
         for run in self.runs {
             let text = self.bytes.getString(at: self.bytes.readerIndex + run.start, length: run.length) ?? ""
@@ -47,7 +47,7 @@ struct UpstreamResponseHead {
 }
 
 /// What the parser found in the bytes it was fed.
-enum UpstreamResponseEvent {
+package enum UpstreamResponseEvent {
     case head(UpstreamResponseHead)
     /// Body bytes, framing removed (slices of the received buffers, not copies).
     case body(ByteBuffer)
@@ -81,7 +81,7 @@ enum UpstreamResponseError: Error, Equatable {
 /// responses are dropped (as nginx does); a `101` is an error (the proxy never
 /// asks for an upgrade). Bytes that arrive when no response is expected, or
 /// after a complete one, make the connection unusable.
-final class UpstreamResponseParser {
+package final class UpstreamResponseParser {
     /// The largest response head accepted (NIO's decoder limit, 80 KiB).
     static let maximumHeadBytes = 80 * 1024
 
@@ -104,8 +104,10 @@ final class UpstreamResponseParser {
     /// How far `partialHead` has been searched for the head's end.
     private var headScanned = 0
 
+    package init() {}
+
     /// A response is due: the request (`HEAD` or not) was written.
-    func expectResponse(toHEAD isHEAD: Bool) {
+    package func expectResponse(toHEAD isHEAD: Bool) {
         self.state = .head
         self.isHEAD = isHEAD
         self.partialHead = nil
@@ -114,7 +116,7 @@ final class UpstreamResponseParser {
 
     /// Parses `input`, emitting what it completes. Throws on a protocol error
     /// (the caller closes the connection).
-    func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
+    package func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
         var buffer = input
         if var partial = self.partialHead {
             self.partialHead = nil
@@ -201,7 +203,7 @@ final class UpstreamResponseParser {
 
     /// The app server closed its side. A body read until close ends here;
     /// any other unfinished response is truncated.
-    func endOfInput(_ emit: (UpstreamResponseEvent) -> Void) throws {
+    package func endOfInput(_ emit: (UpstreamResponseEvent) -> Void) throws {
         switch self.state {
         case .untilClose:
             self.state = .finished

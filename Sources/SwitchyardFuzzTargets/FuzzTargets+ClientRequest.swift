@@ -3,7 +3,7 @@ import SwitchyardCore
 /// What HTTPProxy's `ClientRequestParser` made of the bytes a client sent,
 /// in the order `next()` returned it, and what the proxy would write to the
 /// app server for each head. Built by the caller of
-/// `FuzzTargets.clientRequest(_:parse:)` (the parser is internal to
+/// `FuzzTargets.clientRequest(_:parse:)`, `FuzzEntries.clientRequest` (the parser is `package` in
 /// HTTPProxy, which this module does not depend on).
 public struct ClientRequestSummary: Sendable, Equatable {
     /// `RequestFraming`.

@@ -3,9 +3,9 @@ import NIOHTTP1
 extension FuzzTargets {
     /// Header lines `NAME: VALUE` (split at the first colon, the value's
     /// leading spaces dropped) into `HTTPHeaders`, through `strip`: the
-    /// header-hygiene function of the HTTPProxy module, passed in because it
-    /// is internal to that module (the callers reach it with
-    /// `@testable import HTTPProxy`).
+    /// header-hygiene function of the HTTPProxy module, passed in because this
+    /// module does not depend on HTTPProxy (the callers pass
+    /// `FuzzEntries.stripHopByHop`).
     ///
     /// Invariants (RFC 9110 §7.6.1, SPEC §4): the result is the input less
     /// exactly the headers named `Connection`, `Keep-Alive`, `TE`,

@@ -1,6 +1,6 @@
 /// What HTTPProxy's `UpstreamResponseParser` made of the bytes an app server
 /// sent, in the order it reported it. Built by the caller of
-/// `FuzzTargets.upstreamResponse(_:parse:)` (the parser is internal to
+/// `FuzzTargets.upstreamResponse(_:parse:)`, `FuzzEntries.upstreamResponse` (the parser is `package` in
 /// HTTPProxy, which this module does not depend on).
 public struct UpstreamResponseSummary: Sendable, Equatable {
     /// `ResponseFraming`.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardFuzzEntries
 import SwitchyardFuzzTargets
 
 /// The committed seed corpora and regression inputs of `deploy/fuzz`.
@@ -29,11 +30,11 @@ enum FuzzCorpus {
             do throws(FuzzFailure) {
                 switch target {
                 case .headerHygiene:
-                    try FuzzTargets.headerHygiene(raw, strip: HeaderHygieneEntry.strip)
+                    try FuzzTargets.headerHygiene(raw, strip: FuzzEntries.stripHopByHop)
                 case .upstreamResponse:
-                    try FuzzTargets.upstreamResponse(raw, parse: UpstreamResponseEntry.parse)
+                    try FuzzTargets.upstreamResponse(raw, parse: FuzzEntries.upstreamResponse)
                 default:
-                    try FuzzTargets.clientRequest(raw, parse: ClientRequestEntry.parse)
+                    try FuzzTargets.clientRequest(raw, parse: FuzzEntries.clientRequest)
                 }
                 return .success(())
             } catch {

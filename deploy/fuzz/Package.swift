@@ -15,7 +15,6 @@ let package = Package(
     name: "switchyard-fuzz",
     dependencies: [
         .package(name: "switchyard", path: "../.."),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
@@ -27,8 +26,6 @@ let package = Package(
             dependencies: [
                 "FuzzDriver",
                 .product(name: "SwitchyardFuzzTargets", package: "switchyard"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Sources/fuzz-\(name)"
         )

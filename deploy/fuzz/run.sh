@@ -38,7 +38,7 @@ echo "== building the fuzz executables (release, fuzzer + address sanitizers)"
 # main package (a path dependency): planned anew each time (seconds).
 rm -f "$scratch/release.yaml"
 nice -n 10 swift build --package-path "$here" --scratch-path "$scratch" -c release \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
     -Xcc -fsanitize=fuzzer-no-link,address
 bin="$(swift build --package-path "$here" --scratch-path "$scratch" -c release --show-bin-path)"
 if [ "$seconds" = 0 ]; then
