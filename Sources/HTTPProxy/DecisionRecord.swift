@@ -22,9 +22,10 @@ public struct DecisionRecord: Sendable {
         String(decoding: self.logBytes(format: format), as: UTF8.self)
     }
 
-    /// The line as UTF-8 bytes (what the request path writes: no String is built).
-    public func logBytes(format: LogLine.Format) -> [UInt8] {
-        var line = LogLine(format: format)
+    /// The line as UTF-8 bytes (what the request path writes: no String is
+    /// built), in `storage` when given (its old contents are dropped).
+    public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8]? = nil) -> [UInt8] {
+        var line = storage.map { LogLine(format: format, reusing: $0) } ?? LogLine(format: format)
         line.timestamp("ts", millis: self.timestampMillis)
         line.plain("level", "info")
         line.plain("msg", "route")

@@ -13,6 +13,8 @@ final class LoopContext {
     private var replicaBalancer = Balancer(.roundRobin, weights: [])
     /// Pin cookies this loop has verified (a pinned client repeats its cookie on every request).
     var pinCache = PinVerificationCache()
+    /// The array the last decision line was built in, kept for the next one.
+    var decisionLineStorage: [UInt8] = []
 
     /// The header and idle timeouts of this loop's client connections.
     let clientTimeouts: ClientTimeoutSweep

@@ -42,6 +42,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
+    /// The response head, built but not yet written: body bytes read with it
+    /// join it, so a small response leaves in one write (see `writeToClient`).
+    private var unwrittenHead: ByteBuffer?
+    /// Something was written to the client since its last flush.
+    private var clientNeedsFlush = false
+    /// Up to this many bytes of body join the unwritten head in one buffer.
+    private static let coalesceLimit = 2048
     /// The response-timeout check (see `armResponseTimer`) and when it fires.
     private var responseTimer: Scheduled<Void>?
     private var responseTimerFires: UInt64 = 0
@@ -534,7 +541,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                             }
                         }
                     }
-                    self.context?.flush()
+                    if let context = self.context {
+                        self.flushClient(context: context)
+                    }
                     exchange.connection?.resumeReads()
                     self.resumeClientReadsIfPossible()
                 }
@@ -551,7 +560,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// copied as they came (minus what never crosses the proxy), then ours.
     private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
         guard let context = self.context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 160)
+        var capacity = head.bytes.readableBytes + 160
+        switch head.framing {
+        case .length(let length) where length <= Self.coalesceLimit: capacity += length
+        case .chunked: capacity += 64
+        default: break
+        }
+        var buffer = context.channel.allocator.buffer(capacity: capacity)
         buffer.writeStaticString(exchange.clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         head.bytes.withUnsafeReadableBytes { bytes in
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
@@ -568,7 +583,39 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
         buffer.writeStaticString("\r\n")
+        self.writeUnwrittenHead(context: context)
+        self.unwrittenHead = buffer
+    }
+
+    // MARK: Client output
+
+    /// Writes to the client; a small buffer joins the unwritten head instead.
+    private func writeToClient(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if let headBytes = self.unwrittenHead?.readableBytes {
+            if buffer.readableBytes <= Self.coalesceLimit, headBytes + buffer.readableBytes <= 4 * Self.coalesceLimit {
+                self.unwrittenHead?.writeImmutableBuffer(buffer)
+                return
+            }
+            self.writeUnwrittenHead(context: context)
+        }
         context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.clientNeedsFlush = true
+    }
+
+    private func writeUnwrittenHead(context: ChannelHandlerContext) {
+        guard let head = self.unwrittenHead else { return }
+        self.unwrittenHead = nil
+        context.write(self.wrapOutboundOut(head), promise: nil)
+        self.clientNeedsFlush = true
+    }
+
+    /// Flushes what was written to the client, if anything was.
+    private func flushClient(context: ChannelHandlerContext) {
+        self.writeUnwrittenHead(context: context)
+        if self.clientNeedsFlush {
+            self.clientNeedsFlush = false
+            context.flush()
+        }
     }
 
     /// The headers Switchyard adds to a response: the pin cookie, the decision
@@ -613,13 +660,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func relayBody(_ buffer: ByteBuffer, exchange: Exchange) {
         guard let context = self.context, buffer.readableBytes > 0 else { return }
         guard exchange.chunkedToClient else {
-            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            self.writeToClient(buffer, context: context)
             return
         }
         // One chunk per slice received: size line, data, line end.
-        context.write(self.wrapOutboundOut(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator)), promise: nil)
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
-        context.write(self.wrapOutboundOut(ChunkedFraming.lineEnd), promise: nil)
+        self.writeToClient(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator), context: context)
+        self.writeToClient(buffer, context: context)
+        self.writeToClient(ChunkedFraming.lineEnd, context: context)
     }
 
     private func finishRelayed(_ exchange: Exchange, reusable: Bool) {
@@ -655,15 +702,20 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if !exchange.requestEnded {
                 self.discardingBody = true
             }
+            if let last {
+                self.writeToClient(last, context: context)
+            }
+            self.writeUnwrittenHead(context: context)
+            self.clientNeedsFlush = false
             // An empty write gives the flush a future to close after.
-            context.writeAndFlush(self.wrapOutboundOut(last ?? ByteBuffer())).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {
             if let last {
-                context.write(self.wrapOutboundOut(last), promise: nil)
+                self.writeToClient(last, context: context)
             }
-            context.flush()
+            self.flushClient(context: context)
             self.processBuffered(context: context)
             self.resumeClientReadsIfPossible()
         }
@@ -697,7 +749,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.exchange = nil
         self.logDecision(exchange, status: exchange.status, server: nil)
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.writeToClient(buffer, context: context)
         self.completeResponse(exchange)
     }
 
@@ -721,6 +773,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeString(body)
         self.discardingBody = true
         self.closeAfterResponse = true
+        self.writeUnwrittenHead(context: context)
+        self.clientNeedsFlush = false
         context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -743,6 +797,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if exchange.responseStarted {
                 self.exchange = nil
                 self.logDecision(exchange, status: exchange.status, server: nil)
+                self.flushClient(context: context)
                 context.close(promise: nil)
                 return
             }
@@ -787,7 +842,12 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let record = self.record(exchange, status: status, server: server)
         let configuration = exchange.snapshot.configuration.log
         if configuration.decisions {
-            self.runtime.decisionSink.write(bytes: record.logBytes(format: configuration.format == .json ? .json : .logfmt))
+            // Built in the loop's array from the last line (taken out first, so it is not shared).
+            var storage: [UInt8] = []
+            swap(&storage, &self.loop.decisionLineStorage)
+            let bytes = record.logBytes(format: configuration.format == .json ? .json : .logfmt, reusing: storage)
+            self.runtime.decisionSink.write(bytes: bytes)
+            self.loop.decisionLineStorage = bytes
         }
         self.runtime.observer?.requestFinished(record)
     }
@@ -806,7 +866,9 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
     }
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
-        self.context?.flush()
+        if let context = self.context {
+            self.flushClient(context: context)
+        }
     }
 
     func upstreamBecameWritable(_ connection: UpstreamConnection) {
@@ -837,7 +899,7 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
         }
         self.logDecision(exchange, status: exchange.status, server: exchange.server)
         if let context = self.context {
-            context.flush()
+            self.flushClient(context: context)
             context.close(promise: nil)
         }
     }

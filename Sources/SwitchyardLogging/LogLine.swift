@@ -13,9 +13,16 @@ public struct LogLine: Sendable {
     private var fieldCount = 0
 
     public init(format: Format, capacity: Int = 320) {
-        self.format = format
-        self.bytes = []
+        self.init(format: format, reusing: [])
         self.bytes.reserveCapacity(capacity)
+    }
+
+    /// A line built in `storage`, emptied first: a caller that writes a line
+    /// per request hands back the last line's array and allocates nothing.
+    public init(format: Format, reusing storage: consuming [UInt8]) {
+        self.format = format
+        self.bytes = storage
+        self.bytes.removeAll(keepingCapacity: true)
         if format == .json {
             self.bytes.append(UInt8(ascii: "{"))
         }
