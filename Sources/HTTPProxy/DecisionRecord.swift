@@ -18,14 +18,35 @@ public struct DecisionRecord: Sendable {
     public var durationSeconds: Double
     public var pinSet: Bool
 
+    package init(
+        timestampMillis: UInt64, method: String, path: String, client: String, route: Route, reason: RouteReason,
+        replica: String? = nil, lagSeconds: Double? = nil, server: String? = nil, pin: PinStatus, status: Int,
+        attempts: Int, durationSeconds: Double, pinSet: Bool
+    ) {
+        self.timestampMillis = timestampMillis
+        self.method = method
+        self.path = path
+        self.client = client
+        self.route = route
+        self.reason = reason
+        self.replica = replica
+        self.lagSeconds = lagSeconds
+        self.server = server
+        self.pin = pin
+        self.status = status
+        self.attempts = attempts
+        self.durationSeconds = durationSeconds
+        self.pinSet = pinSet
+    }
+
     public func logLine(format: LogLine.Format) -> String {
         String(decoding: self.logBytes(format: format), as: UTF8.self)
     }
 
     /// The line as UTF-8 bytes (what the request path writes: no String is
     /// built), in `storage` when given (its old contents are dropped).
-    public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8]? = nil) -> [UInt8] {
-        var line = storage.map { LogLine(format: format, reusing: $0) } ?? LogLine(format: format)
+    public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8] = []) -> [UInt8] {
+        var line = LogLine(format: format, reusing: consume storage)
         line.timestamp("ts", millis: self.timestampMillis)
         line.plain("level", "info")
         line.plain("msg", "route")

@@ -52,6 +52,23 @@ struct LogLineTests {
         #expect(String(decoding: bytes, as: UTF8.self) == expected)
     }
 
+    @Test("values of every length up to 300 bytes, across the staging buffer's edges, come out whole and in order")
+    func longAndShortValues() {
+        var line = LogLine(format: .logfmt, reusing: Array(repeating: UInt8(ascii: "x"), count: 40))
+        var expected: [String] = []
+        for length in 0...300 {
+            let value = String((0..<length).map { Character(Unicode.Scalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+            line.string("k\(length)", value)
+            expected.append("k\(length)=" + (length == 0 ? "\"\"" : value))
+            if length % 7 == 0 {
+                line.uint("n\(length)", UInt64(length) * 1_000_003)
+                expected.append("n\(length)=\(UInt64(length) * 1_000_003)")
+            }
+        }
+        #expect(String(decoding: line.bytes, as: UTF8.self) == expected.joined(separator: " "))
+        #expect(String(decoding: line.takeBytes(), as: UTF8.self) == expected.joined(separator: " "))
+    }
+
     @Test("logfmt quotes only values that need it")
     func logfmt() {
         var line = LogLine(format: .logfmt)

@@ -10,6 +10,8 @@
 // The "parse:", "handler:" and "path:" benchmarks run the request path's own
 // code: ClientRequestParser and DecisionPath are `package` in HTTPProxy, whose
 // sources this package compiles (the balancer picks copy LoopContext's calls).
+// The "log:" benchmarks build the decision line every request writes
+// (DecisionRecord.logBytes), in a reused array as the handler does and in a new one.
 
 import Benchmark
 import HTTPProxy
@@ -348,6 +350,33 @@ let benchmarks: @Sendable () -> Void = {
                     + snapshot.cookieAttributes
                 blackHole(cookie)
             }
+        }
+    }
+
+    // -- After the response: the decision line ------------------------------------
+
+    Benchmark("log: decision line, JSON, in the loop's array") { benchmark in
+        let record = DecisionRecord(
+            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
+            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
+            durationSeconds: 0.000_412, pinSet: false)
+        var storage: [UInt8] = []
+        for _ in benchmark.scaledIterations {
+            // As ProxyServerHandler.logDecision does it.
+            var taken: [UInt8] = []
+            swap(&taken, &storage)
+            storage = record.logBytes(format: .json, reusing: consume taken)
+            blackHole(storage.count)
+        }
+    }
+
+    Benchmark("log: decision line, JSON, new array") { benchmark in
+        let record = DecisionRecord(
+            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
+            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
+            durationSeconds: 0.000_412, pinSet: false)
+        for _ in benchmark.scaledIterations {
+            blackHole(record.logBytes(format: .json).count)
         }
     }
 }
