@@ -303,7 +303,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             connection.writeEnd()
             connection.flush()
             self.upstreamNeedsFlush = false
-            self.armResponseTimer(exchange)
+            self.armResponseTimer(exchange, now: NIODeadline.now().uptimeNanoseconds)
         }
     }
 
@@ -365,7 +365,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.server = server
         server.requestStarted()
         if let connection = self.loop.takeIdle(server) {
-            self.attach(connection, to: exchange)
+            self.attach(connection, to: exchange, now: now)
             return
         }
         exchange.connecting = true
@@ -381,7 +381,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             }
             switch result {
             case .success(let connection):
-                self.attach(connection, to: exchange)
+                self.attach(connection, to: exchange, now: NIODeadline.now().uptimeNanoseconds)
             case .failure:
                 self.attemptFailed(exchange, cause: .connectFailed)
             }
@@ -403,7 +403,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         .nanoseconds(ProxySnapshot.nanos(exchange.snapshot.configuration.upstream.idleTimeout))
     }
 
-    private func attach(_ connection: UpstreamConnection, to exchange: Exchange) {
+    /// `now`: the caller's reading of the clock, taken in the same event-loop turn.
+    private func attach(_ connection: UpstreamConnection, to exchange: Exchange, now: UInt64) {
         exchange.connection = connection
         connection.delegate = self
         connection.resumeReads()
@@ -418,7 +419,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.writePendingBody(exchange, to: connection)
         if exchange.requestEnded {
             connection.writeEnd()
-            self.armResponseTimer(exchange)
+            self.armResponseTimer(exchange, now: now)
         }
         connection.flush()
         self.upstreamNeedsFlush = false
@@ -431,8 +432,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// the exchange's deadline, and the timer, when it fires, either times the
     /// exchange out or sleeps again until the current deadline. Scheduling and
     /// cancelling a task per request cost more than the check.
-    private func armResponseTimer(_ exchange: Exchange) {
-        let deadline = NIODeadline.now().uptimeNanoseconds &+ UInt64(max(0, exchange.snapshot.responseTimeoutNanos))
+    private func armResponseTimer(_ exchange: Exchange, now: UInt64) {
+        let deadline = now &+ UInt64(max(0, exchange.snapshot.responseTimeoutNanos))
         exchange.responseDeadline = deadline
         if self.responseTimer == nil || self.responseTimerFires > deadline {
             self.scheduleResponseCheck(at: deadline)
@@ -845,7 +846,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             // Built in the loop's array from the last line (taken out first, so it is not shared).
             var storage: [UInt8] = []
             swap(&storage, &self.loop.decisionLineStorage)
-            let bytes = record.logBytes(format: configuration.format == .json ? .json : .logfmt, reusing: storage)
+            let bytes = record.logBytes(format: configuration.format == .json ? .json : .logfmt, reusing: consume storage)
             self.runtime.decisionSink.write(bytes: bytes)
             self.loop.decisionLineStorage = bytes
         }
