@@ -58,6 +58,11 @@ final class Exchange {
     var pinSet = false
     /// The response body goes to the client in chunks (no Content-Length from the app).
     var chunkedToClient = false
+    /// The response head, built but not yet written: body bytes read with it
+    /// join it, so a small response leaves in one write (see
+    /// `ProxyServerHandler.writeToClient`). Here rather than on the handler:
+    /// an idle connection does not pay for it.
+    var unwrittenHead: ByteBuffer?
     /// Upstream events held while the pin position is being fetched (replayed in order).
     var held: [HeldUpstreamEvent]? = nil
 

@@ -31,27 +31,26 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// The connection's header and idle timeouts (driven from here).
     private let timeouts: ClientConnectionTimeouts
     private var parser: ClientRequestParser
-    /// `processBuffered` is on the stack (a response it led to completed synchronously).
-    private var processing = false
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?
+    /// The response-timeout check (see `armResponseTimer`) and when it fires.
+    private var responseTimer: Scheduled<Void>?
+    private var responseTimerFires: UInt64 = 0
+    // The flags together (stored properties are laid out in declaration
+    // order: each flag between wider fields would cost a padded word per connection).
+    /// `processBuffered` is on the stack (a response it led to completed synchronously).
+    private var processing = false
     private var pendingRead = false
     /// Set once the connection is to close after the current response.
     private var closeAfterResponse = false
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
-    /// The response head, built but not yet written: body bytes read with it
-    /// join it, so a small response leaves in one write (see `writeToClient`).
-    private var unwrittenHead: ByteBuffer?
     /// Something was written to the client since its last flush.
     private var clientNeedsFlush = false
-    /// Up to this many bytes of body join the unwritten head in one buffer.
+    /// Up to this many bytes of body join the unwritten response head in one buffer.
     private static let coalesceLimit = 2048
-    /// The response-timeout check (see `armResponseTimer`) and when it fires.
-    private var responseTimer: Scheduled<Void>?
-    private var responseTimerFires: UInt64 = 0
     /// Past this many bytes of pipelined requests waiting behind a response,
     /// the client is not read until the response is sent.
     private static let pipelineBufferLimit = 16 * 1024
@@ -543,7 +542,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                         }
                     }
                     if let context = self.context {
-                        self.flushClient(context: context)
+                        self.flushClient(exchange, context: context)
                     }
                     exchange.connection?.resumeReads()
                     self.resumeClientReadsIfPossible()
@@ -584,35 +583,36 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
         buffer.writeStaticString("\r\n")
-        self.writeUnwrittenHead(context: context)
-        self.unwrittenHead = buffer
+        self.writeUnwrittenHead(of: exchange, context: context)
+        exchange.unwrittenHead = buffer
     }
 
     // MARK: Client output
 
-    /// Writes to the client; a small buffer joins the unwritten head instead.
-    private func writeToClient(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        if let headBytes = self.unwrittenHead?.readableBytes {
+    /// Writes to the client; a small buffer joins `exchange`'s unwritten head instead.
+    private func writeToClient(_ buffer: ByteBuffer, for exchange: Exchange?, context: ChannelHandlerContext) {
+        if let exchange, let headBytes = exchange.unwrittenHead?.readableBytes {
             if buffer.readableBytes <= Self.coalesceLimit, headBytes + buffer.readableBytes <= 4 * Self.coalesceLimit {
-                self.unwrittenHead?.writeImmutableBuffer(buffer)
+                exchange.unwrittenHead?.writeImmutableBuffer(buffer)
                 return
             }
-            self.writeUnwrittenHead(context: context)
+            self.writeUnwrittenHead(of: exchange, context: context)
         }
         context.write(self.wrapOutboundOut(buffer), promise: nil)
         self.clientNeedsFlush = true
     }
 
-    private func writeUnwrittenHead(context: ChannelHandlerContext) {
-        guard let head = self.unwrittenHead else { return }
-        self.unwrittenHead = nil
+    private func writeUnwrittenHead(of exchange: Exchange?, context: ChannelHandlerContext) {
+        guard let exchange, let head = exchange.unwrittenHead else { return }
+        exchange.unwrittenHead = nil
         context.write(self.wrapOutboundOut(head), promise: nil)
         self.clientNeedsFlush = true
     }
 
-    /// Flushes what was written to the client, if anything was.
-    private func flushClient(context: ChannelHandlerContext) {
-        self.writeUnwrittenHead(context: context)
+    /// Flushes what was written to the client (`exchange`'s unwritten head
+    /// first), if anything was.
+    private func flushClient(_ exchange: Exchange?, context: ChannelHandlerContext) {
+        self.writeUnwrittenHead(of: exchange, context: context)
         if self.clientNeedsFlush {
             self.clientNeedsFlush = false
             context.flush()
@@ -661,13 +661,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func relayBody(_ buffer: ByteBuffer, exchange: Exchange) {
         guard let context = self.context, buffer.readableBytes > 0 else { return }
         guard exchange.chunkedToClient else {
-            self.writeToClient(buffer, context: context)
+            self.writeToClient(buffer, for: exchange, context: context)
             return
         }
         // One chunk per slice received: size line, data, line end.
-        self.writeToClient(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator), context: context)
-        self.writeToClient(buffer, context: context)
-        self.writeToClient(ChunkedFraming.lineEnd, context: context)
+        self.writeToClient(ChunkedFraming.sizeLine(buffer.readableBytes, allocator: context.channel.allocator), for: exchange, context: context)
+        self.writeToClient(buffer, for: exchange, context: context)
+        self.writeToClient(ChunkedFraming.lineEnd, for: exchange, context: context)
     }
 
     private func finishRelayed(_ exchange: Exchange, reusable: Bool) {
@@ -704,9 +704,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 self.discardingBody = true
             }
             if let last {
-                self.writeToClient(last, context: context)
+                self.writeToClient(last, for: exchange, context: context)
             }
-            self.writeUnwrittenHead(context: context)
+            self.writeUnwrittenHead(of: exchange, context: context)
             self.clientNeedsFlush = false
             // An empty write gives the flush a future to close after.
             context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
@@ -714,9 +714,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             }
         } else {
             if let last {
-                self.writeToClient(last, context: context)
+                self.writeToClient(last, for: exchange, context: context)
             }
-            self.flushClient(context: context)
+            self.flushClient(exchange, context: context)
             self.processBuffered(context: context)
             self.resumeClientReadsIfPossible()
         }
@@ -750,7 +750,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.exchange = nil
         self.logDecision(exchange, status: exchange.status, server: nil)
-        self.writeToClient(buffer, context: context)
+        self.writeToClient(buffer, for: exchange, context: context)
         self.completeResponse(exchange)
     }
 
@@ -774,7 +774,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeString(body)
         self.discardingBody = true
         self.closeAfterResponse = true
-        self.writeUnwrittenHead(context: context)
+        self.writeUnwrittenHead(of: self.exchange, context: context)
         self.clientNeedsFlush = false
         context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -798,7 +798,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             if exchange.responseStarted {
                 self.exchange = nil
                 self.logDecision(exchange, status: exchange.status, server: nil)
-                self.flushClient(context: context)
+                self.flushClient(exchange, context: context)
                 context.close(promise: nil)
                 return
             }
@@ -868,7 +868,7 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
 
     func upstreamReadComplete(_ connection: UpstreamConnection) {
         if let context = self.context {
-            self.flushClient(context: context)
+            self.flushClient(self.exchange, context: context)
         }
     }
 
@@ -900,7 +900,7 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
         }
         self.logDecision(exchange, status: exchange.status, server: exchange.server)
         if let context = self.context {
-            self.flushClient(context: context)
+            self.flushClient(exchange, context: context)
             context.close(promise: nil)
         }
     }
