@@ -583,7 +583,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
         buffer.writeStaticString("\r\n")
-        self.writeUnwrittenHead(of: exchange, context: context)
+        // One head per exchange (the parser drops interim 1xx heads).
         exchange.unwrittenHead = buffer
     }
 
@@ -774,7 +774,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         buffer.writeString(body)
         self.discardingBody = true
         self.closeAfterResponse = true
-        self.writeUnwrittenHead(of: self.exchange, context: context)
+        // No exchange is in flight here: nothing of another response is held.
         self.clientNeedsFlush = false
         context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
