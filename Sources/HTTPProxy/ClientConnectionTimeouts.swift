@@ -23,24 +23,30 @@ final class ClientConnectionTimeouts {
         case idle
     }
 
+    // One per open connection, idle ones included: the narrow fields are
+    // declared last, together (stored properties are laid out in order), and
+    // the sweep period is computed when asked rather than stored.
     private let headerTimeout: Int64
     private let idleTimeout: Int64
-    /// How often the sweep must look at this connection.
-    let period: TimeAmount
     private let sweep: ClientTimeoutSweep
+    private var context: ChannelHandlerContext?
+    private var since = NIODeadline.now()
     /// This connection's place in the sweep's list (nil when not registered).
     var sweepIndex: Int?
-    private var context: ChannelHandlerContext?
+    private var state = State.awaitingHead
+    private var closing = false
+
+    /// How often the sweep must look at this connection.
+    var period: TimeAmount {
+        .nanoseconds(max(1_000_000, min(self.headerTimeout, self.idleTimeout)))
+    }
+
     /// The connection, while registered with the sweep.
     var channel: (any Channel)? { self.context?.channel }
-    private var state = State.awaitingHead
-    private var since = NIODeadline.now()
-    private var closing = false
 
     init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, sweep: ClientTimeoutSweep) {
         self.headerTimeout = headerTimeout.nanoseconds
         self.idleTimeout = idleTimeout.nanoseconds
-        self.period = .nanoseconds(max(1_000_000, min(headerTimeout.nanoseconds, idleTimeout.nanoseconds)))
         self.sweep = sweep
     }
 

@@ -195,10 +195,14 @@ package struct ClientRequestParser {
         case end
     }
 
+    /// What the next bytes are. The state of a partial head and of a chunked
+    /// body live in their cases: a connection keeps this value while idle, so
+    /// nothing only one state needs is stored beside it.
     private enum State {
-        case head
+        /// `scanned`: how far a partial head has been searched for its end.
+        case head(scanned: Int)
         case length(remaining: Int)
-        case chunked
+        case chunked(ChunkedBodyDecoder)
         /// The head had no body: `.end` is next.
         case endDue
         /// An error was returned: nothing more is read.
@@ -207,13 +211,10 @@ package struct ClientRequestParser {
 
     /// `clients.max_header_bytes`: the whole head, request line to blank line.
     let maximumHeadBytes: Int
-    private var state = State.head
+    private var state = State.head(scanned: 0)
     /// Bytes read and not parsed yet; nil when there are none (an empty slice
     /// would keep the channel's receive buffer from being reused).
     private var buffer: ByteBuffer?
-    /// How far a partial head has been searched for its end.
-    private var headScanned = 0
-    private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: false)
 
     package init(maximumHeadBytes: Int) {
         self.maximumHeadBytes = maximumHeadBytes
@@ -224,7 +225,7 @@ package struct ClientRequestParser {
 
     /// Part of a request head has arrived, not all of it.
     var hasPartialHead: Bool {
-        if case .head = self.state { return self.buffer != nil }
+        if case .head(_) = self.state { return self.buffer != nil }
         return false
     }
 
@@ -243,7 +244,7 @@ package struct ClientRequestParser {
     /// The next event the buffered bytes complete; nil when more bytes are needed.
     package mutating func next() throws(ClientRequestError) -> Event? {
         if case .endDue = self.state {
-            self.state = .head
+            self.state = .head(scanned: 0)
             return .end
         }
         guard var buffer = self.buffer else { return nil }
@@ -252,20 +253,22 @@ package struct ClientRequestParser {
             if buffer.readableBytes > 0 { self.buffer = buffer }
         }
         switch self.state {
-        case .head:
-            return try self.head(&buffer)
+        case .head(let scanned):
+            return try self.head(&buffer, scanned: scanned)
         case .length(let remaining):
             let count = min(remaining, buffer.readableBytes)
             guard let slice = buffer.readSlice(length: count) else { return nil }
             self.state = count == remaining ? .endDue : .length(remaining: remaining - count)
             return .body(slice)
-        case .chunked:
+        case .chunked(var decoder):
             do {
-                switch try self.chunked.next(&buffer) {
+                let output = try decoder.next(&buffer)
+                self.state = .chunked(decoder)
+                switch output {
                 case .data(let slice):
                     return .body(slice)
                 case .end:
-                    self.state = .head
+                    self.state = .head(scanned: 0)
                     return .end
                 case nil:
                     return nil
@@ -284,7 +287,7 @@ package struct ClientRequestParser {
         throw error
     }
 
-    private mutating func head(_ buffer: inout ByteBuffer) throws(ClientRequestError) -> Event? {
+    private mutating func head(_ buffer: inout ByteBuffer, scanned: Int) throws(ClientRequestError) -> Event? {
         // Empty lines before a request line are ignored (RFC 9112 §2.2).
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
@@ -292,7 +295,6 @@ package struct ClientRequestParser {
         guard buffer.readableBytes > 1 || buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) != UInt8(ascii: "\r") else {
             return nil  // nothing, or the first half of an empty line
         }
-        let scanned = self.headScanned
         guard let length = buffer.withUnsafeReadableBytes({ Self.headLength($0, from: scanned) }) else {
             if buffer.readableBytes > self.maximumHeadBytes {
                 return try self.fail(.headTooLarge, &buffer)
@@ -302,10 +304,10 @@ package struct ClientRequestParser {
             }
             // The next read resumes the search where this one stopped (the
             // blank line may straddle the two): no rescan of what was seen.
-            self.headScanned = max(0, buffer.readableBytes - 3)
+            self.state = .head(scanned: max(0, buffer.readableBytes - 3))
             return nil
         }
-        self.headScanned = 0
+        self.state = .head(scanned: 0)
         guard length <= self.maximumHeadBytes else {
             return try self.fail(.headTooLarge, &buffer)
         }
@@ -322,8 +324,7 @@ package struct ClientRequestParser {
         case .length(let length):
             self.state = .length(remaining: length)
         case .chunked:
-            self.chunked = ChunkedBodyDecoder(acceptsBareLineFeed: false)
-            self.state = .chunked
+            self.state = .chunked(ChunkedBodyDecoder(acceptsBareLineFeed: false))
         }
         return .head(head)
     }
