@@ -191,10 +191,13 @@ extension PostgresCluster {
         }
         self.setFrozen(stopped, for: node)
         let frozenNow = stopped
+        // Each one either stops or exits: a child that was already on its way out
+        // when the signal came (the backend of a connection that just closed) is
+        // gone rather than frozen, and is not reported as frozen.
         let allStopped = (try? await BlockingIO.run {
             let clock = ContinuousClock()
             let deadline = clock.now.advanced(by: .seconds(5))
-            while !frozenNow.allSatisfy(PostgresProcessTree.isStopped) {
+            while !frozenNow.allSatisfy({ PostgresProcessTree.isStopped($0) || !PostgresProcessTree.isRunning($0) }) {
                 if clock.now >= deadline { return false }
                 usleep(1_000)
             }
@@ -202,6 +205,11 @@ extension PostgresCluster {
         }) ?? false
         if !allStopped {
             self.control.logger.warning("not every process reported the stopped state", metadata: ["node": "\(node.name)"])
+        }
+        let gone = Set(stopped.filter { !PostgresProcessTree.isRunning($0) })
+        if !gone.isEmpty {
+            stopped.removeAll { gone.contains($0) }
+            self.forgetFrozen(gone, for: node)
         }
         self.control.logger.debug("froze \(node.name)", metadata: ["pids": "\(stopped)"])
         return stopped

@@ -245,6 +245,11 @@ public actor PostgresCluster {
         self.frozen[node.name, default: []].append(contentsOf: processes)
     }
 
+    /// Drops processes that exited instead of stopping from `node`'s frozen list.
+    func forgetFrozen(_ processes: Set<PostgresProcessIdentity>, for node: PostgresNode) {
+        self.frozen[node.name]?.removeAll { processes.contains($0) }
+    }
+
     func takeFrozen(for node: PostgresNode) -> [PostgresProcessIdentity] {
         self.frozen.removeValue(forKey: node.name) ?? []
     }

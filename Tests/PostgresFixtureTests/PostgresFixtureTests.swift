@@ -98,7 +98,8 @@ struct PostgresFixtureTests {
             let frozen = try await cluster.sigstop(replica)
             // postmaster, checkpointer, background writer, startup, walreceiver at least.
             #expect(frozen.count >= 5)
-            #expect(Set(frozen).isSuperset(of: Set(tree)))
+            // Every process of the tree is frozen, but for one that exited on its own meanwhile.
+            #expect(Set(frozen).isSuperset(of: Set(tree.filter(\.isRunning))))
             #expect(frozen.allSatisfy { $0.isStopped })
             #expect(await cluster.frozenProcesses(on: replica) == frozen)
 
