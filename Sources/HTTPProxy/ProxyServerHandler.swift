@@ -590,8 +590,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     // MARK: Client output
 
     /// Writes to the client; a small buffer joins `exchange`'s unwritten head instead.
-    private func writeToClient(_ buffer: ByteBuffer, for exchange: Exchange?, context: ChannelHandlerContext) {
-        if let exchange, let headBytes = exchange.unwrittenHead?.readableBytes {
+    private func writeToClient(_ buffer: ByteBuffer, for exchange: Exchange, context: ChannelHandlerContext) {
+        if let headBytes = exchange.unwrittenHead?.readableBytes {
             if buffer.readableBytes <= Self.coalesceLimit, headBytes + buffer.readableBytes <= 4 * Self.coalesceLimit {
                 exchange.unwrittenHead?.writeImmutableBuffer(buffer)
                 return
@@ -602,8 +602,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.clientNeedsFlush = true
     }
 
-    private func writeUnwrittenHead(of exchange: Exchange?, context: ChannelHandlerContext) {
-        guard let exchange, let head = exchange.unwrittenHead else { return }
+    private func writeUnwrittenHead(of exchange: Exchange, context: ChannelHandlerContext) {
+        guard let head = exchange.unwrittenHead else { return }
         exchange.unwrittenHead = nil
         context.write(self.wrapOutboundOut(head), promise: nil)
         self.clientNeedsFlush = true
@@ -612,7 +612,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// Flushes what was written to the client (`exchange`'s unwritten head
     /// first), if anything was.
     private func flushClient(_ exchange: Exchange?, context: ChannelHandlerContext) {
-        self.writeUnwrittenHead(of: exchange, context: context)
+        if let exchange {
+            self.writeUnwrittenHead(of: exchange, context: context)
+        }
         if self.clientNeedsFlush {
             self.clientNeedsFlush = false
             context.flush()
