@@ -51,6 +51,45 @@ public final class BackgroundProcess: Sendable {
         ShellCommand.readFile(self.outputPath) ?? ""
     }
 
+    /// Waits until the output contains `needle` (a startup line). Throws at once if the process
+    /// exits first, and on timeout with the threads' stacks (lldb or gdb, when installed); both
+    /// errors carry the end of the output, so that a failure says why.
+    public func waitForOutput(containing needle: String, timeout: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            if self.output.contains(needle) { return }
+            if let status = self.poll() {
+                let output = self.output
+                if output.contains(needle) { return }
+                throw BackgroundProcessError(
+                    pid: self.pid, problem: "exited with status \(status) before printing \(needle)", output: output, stacks: nil)
+            }
+            if clock.now >= deadline {
+                let stacks = await self.threadStacks()
+                throw BackgroundProcessError(
+                    pid: self.pid, problem: "still running but had not printed \(needle) after \(timeout)", output: self.output,
+                    stacks: stacks)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Every thread's stack, from the first debugger found (bounded in time); nil without one.
+    public func threadStacks() async -> String? {
+        let debuggers: [[String]] = [
+            ["/opt/swift/usr/bin/lldb", "--batch", "-p", "\(self.pid)", "-o", "thread backtrace all"],
+            ["/usr/bin/lldb", "--batch", "-p", "\(self.pid)", "-o", "thread backtrace all"],
+            ["/usr/bin/gdb", "-batch", "-p", "\(self.pid)", "-ex", "thread apply all bt"],
+        ]
+        for command in debuggers where access(command[0], X_OK) == 0 {
+            if let result = try? await ShellCommand.run(command, timeout: .seconds(60)), result.status == 0 {
+                return result.output
+            }
+        }
+        return nil
+    }
+
     public func signal(_ number: Int32) {
         if self.exitStatus.withLock({ $0 }) == nil {
             Glibc.kill(self.pid, number)
@@ -88,6 +127,22 @@ public final class BackgroundProcess: Sendable {
             waitpid(self.pid, &raw, 0)
             self.exitStatus.withLock { $0 = -9 }
         }
+    }
+}
+
+/// A background process that did not start as expected: what happened, and the end of its output.
+public struct BackgroundProcessError: Error, CustomStringConvertible, Sendable {
+    public var pid: Int32
+    public var problem: String
+    public var output: String
+    public var stacks: String?
+
+    public var description: String {
+        var text = "pid \(self.pid) \(self.problem); the end of its output:\n\(self.output.suffix(4_000))"
+        if let stacks = self.stacks {
+            text += "\nits threads:\n\(stacks.suffix(20_000))"
+        }
+        return text
     }
 }
 

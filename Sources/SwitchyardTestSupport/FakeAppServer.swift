@@ -254,6 +254,18 @@ public final class FakeAppServer: Sendable {
 
     /// A loopback port with nothing listening on it (bind port 0, read the port, close), for
     /// "connection refused" tests. Should that ever fail, port 1 (tcpmux, never served here) is returned.
+    /// `count` distinct ports that were free a moment ago (for a child process's listeners).
+    public static func unusedPorts(_ count: Int) -> [Int] {
+        var ports: [Int] = []
+        var tries = 0
+        while ports.count < count {
+            let port = self.unusedPort()
+            tries += 1
+            if !ports.contains(port) || tries > 64 * count { ports.append(port) }
+        }
+        return ports
+    }
+
     public static func unusedPort() -> Int {
         if let port = POSIXSocket.pickUnusedPort(host: "127.0.0.1") {
             return port

@@ -43,14 +43,14 @@ struct ServeProcessTests {
     @Test func reloadOnSIGHUPAndDrainOnSIGTERM() async throws {
         let primary = try await FakeAppServer.start(name: "p1")
         let replica = try await FakeAppServer.start(name: "r1")
-        let router = Self.freePort()
-        let admin = Self.freePort()
+        let ports = FakeAppServer.unusedPorts(2)
+        let (router, admin) = (ports[0], ports[1])
         let path = "/tmp/sy-serve-\(getpid()).yaml"
         try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false), to: path)
         let process = try BackgroundProcess.start(
             [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: path + ".log")
         defer { process.kill() }
-        try await eventually("listening", timeout: .seconds(20)) { process.output.contains("\"switchyard listening\"") }
+        try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
 
         // The replica database is unreachable here, so reads fall back to the primary; a rule changes the reason.
         let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
@@ -138,8 +138,8 @@ struct UnprivilegedServeTests {
         _ = try await ShellCommand.run(["/bin/cp", ServeProcessTests.binary, directory + "/switchyard"], timeout: .seconds(60))
         _ = try await ShellCommand.run(["/bin/chmod", "-R", "a+rX", directory], timeout: .seconds(10))
         let app = try await FakeAppServer.start(name: "p1")
-        let router = FakeAppServer.unusedPort()
-        let admin = FakeAppServer.unusedPort()
+        let ports = FakeAppServer.unusedPorts(2)
+        let (router, admin) = (ports[0], ports[1])
         let path = directory + "/switchyard.yaml"
         try ServeProcessTests.write(ServeProcessTests.config(router: router, admin: admin, primary: app.port, replica: app.port, rule: false), to: path)
         _ = try await ShellCommand.run(["/bin/chmod", "a+r", path], timeout: .seconds(10))
@@ -147,7 +147,7 @@ struct UnprivilegedServeTests {
             ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", directory + "/switchyard", "serve", "--config", path],
             environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: directory + "/serve.log")
         defer { process.kill() }
-        try await eventually("listening", timeout: .seconds(20)) { process.output.contains("\"switchyard listening\"") }
+        try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
         let response = try await TestHTTPClient(port: router, defaultHeaders: [("Host", "t")]).get("/as-nobody")
         #expect(response.status == 200)
         #expect(response.header("x-app-server") == "p1")

@@ -88,23 +88,32 @@ final class ServeStack: Sendable {
         fputs(text, file)
     }
 
+    /// Starts the binary and waits for its "switchyard listening" line. The ports are probed free
+    /// and then bound by the child a moment later, so another socket can take one in between: a
+    /// start that fails with "Address already in use" is tried again on fresh ports.
     static func start(_ setup: Setup, name: String) async throws -> ServeStack {
         guard access(Self.binary, X_OK) == 0 else {
             throw ShellCommandError(message: "\(Self.binary) is missing: run `swift build` first (or set SWITCHYARD_BIN_DIR)")
         }
-        let port = FakeAppServer.unusedPort()
-        let adminPort = FakeAppServer.unusedPort()
         let path = "/tmp/sy-rel-\(name)-\(getpid()).yaml"
-        try Self.write(Self.yaml(setup, port: port, adminPort: adminPort), to: path)
-        let process = try BackgroundProcess.start(
-            [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "reliability-secret"], outputPath: path + ".log")
-        do {
-            try await eventually("switchyard listening", timeout: .seconds(30)) { process.output.contains("\"switchyard listening\"") }
-        } catch {
-            process.kill()
-            throw error
+        var attempt = 1
+        while true {
+            let ports = FakeAppServer.unusedPorts(2)
+            let (port, adminPort) = (ports[0], ports[1])
+            try Self.write(Self.yaml(setup, port: port, adminPort: adminPort), to: path)
+            let process = try BackgroundProcess.start(
+                [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "reliability-secret"],
+                outputPath: path + ".log")
+            do {
+                try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(30))
+                return ServeStack(setup: setup, port: port, adminPort: adminPort, configPath: path, process: process)
+            } catch let error as BackgroundProcessError where attempt < 3 && error.output.contains("Address already in use") {
+                attempt += 1
+            } catch {
+                process.kill()
+                throw error
+            }
         }
-        return ServeStack(setup: setup, port: port, adminPort: adminPort, configPath: path, process: process)
     }
 
     /// Rewrites the configuration file (same ports) for a reload.
