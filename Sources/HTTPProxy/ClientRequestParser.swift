@@ -84,8 +84,17 @@ extension ClientRequestHead {
     /// e.g. a `Connection` that lists `Content-Length`, can leave a forwarded
     /// body without its length and let it pass for the next request).
     package func upstreamHead(forwarded: ForwardedHeaders, hostFallback: String? = nil, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: self.upstreamHeadCapacity)
+        self.writeUpstreamHead(forwarded: forwarded, hostFallback: hostFallback, into: &buffer)
+        return buffer
+    }
+
+    /// What `upstreamHead` usually needs (the buffer grows past it if not).
+    package var upstreamHeadCapacity: Int { self.bytes.readableBytes + 192 }
+
+    /// `upstreamHead`, written at the end of `buffer` (the proxy's is a recycled one).
+    package func writeUpstreamHead(forwarded: ForwardedHeaders, hostFallback: String? = nil, into buffer: inout ByteBuffer) {
         let head = self
-        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 192)
         head.bytes.withUnsafeReadableBytes { bytes in
             // "METHOD target" as sent.
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
@@ -127,7 +136,6 @@ extension ClientRequestHead {
             }
         }
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 
     private static func expectsBody(_ method: String) -> Bool {
@@ -243,6 +251,14 @@ package struct ClientRequestParser {
 
     /// The next event the buffered bytes complete; nil when more bytes are needed.
     package mutating func next() throws(ClientRequestError) -> Event? {
+        var lines: [HeadLines.Line] = []
+        return try self.next(lineScratch: &lines)
+    }
+
+    /// `next()` with the header-line array a head is parsed into supplied by
+    /// the caller: the proxy passes its event loop's, so a request allocates
+    /// none (the head holding it is gone when the loop parses the next one).
+    mutating func next(lineScratch: inout [HeadLines.Line]) throws(ClientRequestError) -> Event? {
         if case .endDue = self.state {
             self.state = .head(scanned: 0)
             return .end
@@ -254,7 +270,7 @@ package struct ClientRequestParser {
         }
         switch self.state {
         case .head(let scanned):
-            return try self.head(&buffer, scanned: scanned)
+            return try self.head(&buffer, scanned: scanned, lines: &lineScratch)
         case .length(let remaining):
             let count = min(remaining, buffer.readableBytes)
             guard let slice = buffer.readSlice(length: count) else { return nil }
@@ -287,7 +303,7 @@ package struct ClientRequestParser {
         throw error
     }
 
-    private mutating func head(_ buffer: inout ByteBuffer, scanned: Int) throws(ClientRequestError) -> Event? {
+    private mutating func head(_ buffer: inout ByteBuffer, scanned: Int, lines: inout [HeadLines.Line]) throws(ClientRequestError) -> Event? {
         // Empty lines before a request line are ignored (RFC 9112 §2.2).
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
@@ -314,7 +330,7 @@ package struct ClientRequestParser {
         guard let bytes = buffer.readSlice(length: length) else { return nil }
         let head: ClientRequestHead
         do {
-            head = try Self.parseHead(bytes)
+            head = try Self.parseHead(bytes, lines: &lines)
         } catch {
             return try self.fail(error, &buffer)
         }
@@ -366,9 +382,15 @@ package struct ClientRequestParser {
 
     /// Parses a complete head (request line through the blank line).
     static func parseHead(_ head: ByteBuffer) throws(ClientRequestError) -> ClientRequestHead {
+        var lines: [HeadLines.Line] = []
+        return try Self.parseHead(head, lines: &lines)
+    }
+
+    /// Parses a complete head into `lines` (emptied first, storage reused).
+    static func parseHead(_ head: ByteBuffer, lines: inout [HeadLines.Line]) throws(ClientRequestError) -> ClientRequestHead {
         let result: Result<ClientRequestHead, ClientRequestError> = head.withUnsafeReadableBytes { bytes in
             do throws(ClientRequestError) {
-                return .success(try Self.parseHead(head, bytes))
+                return .success(try Self.parseHead(head, bytes, lines: &lines))
             } catch {
                 return .failure(error)
             }
@@ -376,7 +398,9 @@ package struct ClientRequestParser {
         return try result.get()
     }
 
-    private static func parseHead(_ head: ByteBuffer, _ bytes: UnsafeRawBufferPointer) throws(ClientRequestError) -> ClientRequestHead {
+    private static func parseHead(
+        _ head: ByteBuffer, _ bytes: UnsafeRawBufferPointer, lines: inout [HeadLines.Line]
+    ) throws(ClientRequestError) -> ClientRequestHead {
         // Request line: method SP request-target SP HTTP/1.x CRLF.
         guard let firstNewline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: 0), firstNewline > 0,
             bytes[firstNewline - 1] == UInt8(ascii: "\r")
@@ -404,7 +428,7 @@ package struct ClientRequestParser {
         }
 
         // Header lines.
-        var lines: [HeadLines.Line] = []
+        lines.removeAll(keepingCapacity: true)
         lines.reserveCapacity(12)
         var contentLength: Int? = nil
         var transferEncodings = 0

@@ -47,9 +47,16 @@ package enum HeadLines {
     /// The kept lines as runs of consecutive lines.
     static func runs(_ lines: [Line]) -> [Run] {
         var runs: [Run] = []
+        Self.runs(lines, into: &runs)
+        return runs
+    }
+
+    /// The kept lines as runs, in `runs` (emptied first; its storage is reused
+    /// when nothing else holds it, e.g. the last head built from it).
+    static func runs(_ lines: [Line], into runs: inout [Run]) {
+        runs.removeAll(keepingCapacity: true)
         runs.reserveCapacity(4)
         Self.forEachRun(lines) { runs.append($0) }
-        return runs
     }
 
     /// `runs` without the array: each run as it is found.

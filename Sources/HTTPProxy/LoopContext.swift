@@ -7,7 +7,14 @@ import SwitchyardCore
 /// server (like an nginx worker: nothing here is shared or locked).
 final class LoopContext {
     let eventLoop: any EventLoop
-    private var idle: [ObjectIdentifier: [UpstreamConnection]] = [:]
+    /// Each server's idle keep-alive connections on this loop, most recently
+    /// used last. A class per server, so that taking and returning one mutates
+    /// its list in place: through `Dictionary`'s `_modify` accessor each call
+    /// allocated three coroutine frames (malloc and free per request).
+    private final class IdleList {
+        var connections: [UpstreamConnection] = []
+    }
+    private var idle: [ObjectIdentifier: IdleList] = [:]
     private var balancerGeneration = -1
     private var primaryBalancer = Balancer(.roundRobin, weights: [])
     private var replicaBalancer = Balancer(.roundRobin, weights: [])
@@ -15,6 +22,15 @@ final class LoopContext {
     var pinCache = PinVerificationCache()
     /// The array the last decision line was built in, kept for the next one.
     var decisionLineStorage: [UInt8] = []
+    /// The header lines of the request head being parsed on this loop (see
+    /// `ClientRequestParser.next(lineScratch:)`): one array per loop, not per
+    /// request or per connection.
+    var headLineScratch: [HeadLines.Line] = []
+    /// Buffers that held a request or response head, kept for the next ones
+    /// (see `headBuffer` and `recycle`).
+    private var spareHeadBuffers: [ByteBuffer] = []
+    static let spareHeadBufferCount = 64
+    static let spareHeadBufferCapacity = 8 * 1024
 
     /// The header and idle timeouts of this loop's client connections.
     let clientTimeouts: ClientTimeoutSweep
@@ -62,13 +78,32 @@ final class LoopContext {
         return index.map { servers[$0] }
     }
 
+    // MARK: Head buffers
+
+    /// An empty buffer of at least `minimumCapacity` for a head: a recycled one
+    /// when there is one. Its storage is reused in place when nothing else still
+    /// holds it (NIO lets go of a buffer once written); otherwise `clear`
+    /// allocates a fresh one, so sharing never shows, it only costs.
+    func headBuffer(minimumCapacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard var buffer = self.spareHeadBuffers.popLast() else {
+            return allocator.buffer(capacity: minimumCapacity)
+        }
+        buffer.clear(minimumCapacity: minimumCapacity)
+        return buffer
+    }
+
+    /// Keeps a head's buffer for `headBuffer` (a few small ones per loop): a
+    /// request and a response per exchange then allocate none.
+    func recycle(_ buffer: ByteBuffer) {
+        guard self.spareHeadBuffers.count < Self.spareHeadBufferCount, buffer.capacity <= Self.spareHeadBufferCapacity else { return }
+        self.spareHeadBuffers.append(buffer)
+    }
+
     // MARK: Keep-alive pools
 
     func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
-        let key = ObjectIdentifier(server)
-        // Mutated in place through the dictionary's accessor: copying the list
-        // out and back cost a copy of every pooled connection per request.
-        while let connection = self.idle[key]?.popLast() {
+        guard let list = self.idle[ObjectIdentifier(server)] else { return nil }
+        while let connection = list.connections.popLast() {
             connection.idlePool = nil
             if connection.isUsable {
                 return connection
@@ -85,8 +120,16 @@ final class LoopContext {
             return
         }
         let key = ObjectIdentifier(connection.server)
-        if let count = self.idle[key]?.count, count >= keepalive, let oldest = self.idle[key]?.removeFirst() {
+        let list: IdleList
+        if let existing = self.idle[key] {
+            list = existing
+        } else {
+            list = IdleList()
+            self.idle[key] = list
+        }
+        if list.connections.count >= keepalive, !list.connections.isEmpty {
             // Keep the most recently used ones (nginx's behaviour): drop the oldest.
+            let oldest = list.connections.removeFirst()
             oldest.idlePool = nil
             oldest.close()
         }
@@ -94,7 +137,7 @@ final class LoopContext {
         connection.idlePool = self
         connection.idleSince = NIODeadline.now()
         self.idleTimeout = idleTimeout
-        self.idle[key, default: []].append(connection)
+        list.connections.append(connection)
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
         connection.resumeReads()
@@ -103,8 +146,7 @@ final class LoopContext {
 
     /// Called by a pooled connection that closed while idle.
     func remove(_ connection: UpstreamConnection) {
-        let key = ObjectIdentifier(connection.server)
-        self.idle[key]?.removeAll { $0 === connection }
+        self.idle[ObjectIdentifier(connection.server)]?.connections.removeAll { $0 === connection }
     }
 
     private var idleTimeout = TimeAmount.seconds(60)
@@ -123,12 +165,12 @@ final class LoopContext {
     private func sweep() {
         let cutoff = NIODeadline.now() - self.idleTimeout
         var expired: [UpstreamConnection] = []
-        for (key, list) in self.idle {
+        for list in self.idle.values {
             // Lists are ordered by release time: the expired ones are at the front.
-            let stale = list.prefix { $0.idleSince <= cutoff }
+            let stale = list.connections.prefix { $0.idleSince <= cutoff }
             guard !stale.isEmpty else { continue }
             expired.append(contentsOf: stale)
-            self.idle[key] = Array(list.dropFirst(stale.count))
+            list.connections.removeFirst(stale.count)
         }
         for connection in expired {
             connection.idlePool = nil
@@ -141,7 +183,7 @@ final class LoopContext {
         self.clientTimeouts.cancel()
         self.sweeper?.cancel()
         self.sweeper = nil
-        let all = self.idle.values.flatMap { $0 }
+        let all = self.idle.values.flatMap(\.connections)
         self.idle.removeAll()
         for connection in all {
             connection.idlePool = nil

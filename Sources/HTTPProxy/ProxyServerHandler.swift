@@ -102,7 +102,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         while !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse || self.discardingBody {
             let event: ClientRequestParser.Event?
             do {
-                event = try self.parser.next()
+                event = try self.parser.next(lineScratch: &self.loop.headLineScratch)
             } catch {
                 self.rejectMalformed(error, context: context)
                 return
@@ -235,9 +235,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             host: head.host,
             trustedProxies: configuration.clients.trustedProxies
         )
-        let upstreamHead = head.upstreamHead(
+        var upstreamHead = self.loop.headBuffer(minimumCapacity: head.upstreamHeadCapacity, allocator: context.channel.allocator)
+        head.writeUpstreamHead(
             forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
-            allocator: context.channel.allocator)
+            into: &upstreamHead)
 
         let exchange = Exchange(
             snapshot: snapshot,
@@ -566,7 +567,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         case .chunked: capacity += 64
         default: break
         }
-        var buffer = context.channel.allocator.buffer(capacity: capacity)
+        var buffer = self.loop.headBuffer(minimumCapacity: capacity, allocator: context.channel.allocator)
         buffer.writeStaticString(exchange.clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         head.bytes.withUnsafeReadableBytes { bytes in
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
@@ -607,6 +608,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.unwrittenHead = nil
         context.write(self.wrapOutboundOut(head), promise: nil)
         self.clientNeedsFlush = true
+        self.loop.recycle(head)
     }
 
     /// Flushes what was written to the client (`exchange`'s unwritten head
@@ -692,6 +694,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         self.logDecision(exchange, status: exchange.status, server: exchange.server)
         self.completeResponse(exchange)
+        // Written long ago (a retry would have re-sent it before the response).
+        self.loop.recycle(exchange.upstreamHead)
     }
 
     /// Ends the response (the last chunk when chunked); closes or resumes

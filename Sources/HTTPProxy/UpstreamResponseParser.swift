@@ -103,6 +103,11 @@ package final class UpstreamResponseParser {
     private var partialHead: ByteBuffer?
     /// How far `partialHead` has been searched for the head's end.
     private var headScanned = 0
+    /// Reused by every head this connection parses (a pooled upstream
+    /// connection carries many): no array is allocated per response while the
+    /// last head is gone by the time the next one is parsed.
+    private var lineScratch: [HeadLines.Line] = []
+    private var runScratch: [HeadLines.Run] = []
 
     package init() {}
 
@@ -148,7 +153,7 @@ package final class UpstreamResponseParser {
                 guard let bytes = buffer.readSlice(length: headLength) else { return }
                 let parsed: UpstreamResponseHead?
                 do {
-                    parsed = try Self.parseHead(bytes, isHEAD: self.isHEAD)
+                    parsed = try Self.parseHead(bytes, isHEAD: self.isHEAD, lines: &self.lineScratch, runs: &self.runScratch)
                 } catch {
                     self.state = .finished
                     throw error
@@ -253,7 +258,9 @@ package final class UpstreamResponseParser {
     }
 
     /// Parses a complete head (status line through the blank line); nil for an interim (1xx) response.
-    private static func parseHead(_ head: ByteBuffer, isHEAD: Bool) throws -> UpstreamResponseHead? {
+    private static func parseHead(
+        _ head: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line], runs: inout [HeadLines.Run]
+    ) throws -> UpstreamResponseHead? {
         try head.withUnsafeReadableBytes { bytes -> UpstreamResponseHead? in
             let count = bytes.count
             // Status line: HTTP/1.x SP 3DIGIT [SP reason]
@@ -290,7 +297,7 @@ package final class UpstreamResponseParser {
             }
 
             // Header lines.
-            var lines: [HeadLines.Line] = []
+            lines.removeAll(keepingCapacity: true)
             lines.reserveCapacity(12)
             var contentLength: Int? = nil
             var transferEncodingChunked = false
@@ -389,11 +396,12 @@ package final class UpstreamResponseParser {
             }
             let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
 
+            HeadLines.runs(lines, into: &runs)
             return UpstreamResponseHead(
                 bytes: head,
                 status: status,
                 statusText: 9..<statusEnd,
-                runs: HeadLines.runs(lines),
+                runs: runs,
                 framing: framing,
                 keepAlive: keepAlive,
                 pinDirective: pinDirective,
