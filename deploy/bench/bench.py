@@ -18,12 +18,13 @@ import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-TARGET_ORDER = ["switchyard", "switchyard-nolog", "nginx", "haproxy"]
+TARGET_ORDER = ["switchyard", "switchyard-nolog", "nginx", "haproxy", "nio-floor"]
 TARGET_LABEL = {
     "switchyard": "Switchyard",
     "switchyard-nolog": "Switchyard, decisions off",
     "nginx": "nginx",
     "haproxy": "HAProxy",
+    "nio-floor": "NIO floor (byte relay, no HTTP; --floor)",
 }
 SCENARIO_ORDER = ["get", "mix", "64k", "upload", "close"]
 SCENARIO_LABEL = {
@@ -215,7 +216,7 @@ def aggregate(runs):
     medians.sort(key=key)
     by_key = {(e["mode"], e["scenario"], e["target"]): e for e in medians}
     for entry in medians:
-        if not entry["target"].startswith("switchyard"):
+        if not (entry["target"].startswith("switchyard") or entry["target"] == "nio-floor"):
             continue
         for other in ("nginx", "haproxy"):
             base = by_key.get((entry["mode"], entry["scenario"], other))
@@ -395,7 +396,7 @@ def report(args):
     md.append("")
     md.append("Figures are medians over the passes; `spread` is half the max–min range of req/s over the passes, "
               "relative to the median. CPU µs/req is the proxy process's utime+stime over the run divided by the "
-              "requests wrk completed (nginx: its worker process). Ratios are Switchyard's figure divided by the other "
+              "requests wrk completed (nginx: its worker process). Ratios are Switchyard's figure (and the NIO floor's, with --floor) divided by the other "
               "proxy's: for req/s higher is better for Switchyard, for CPU/req and p99 lower is better. "
               "`others on its CPU` (pinned only): how busy the proxy's CPU was beyond the proxy itself, i.e. "
               "what other processes (someone's build) took; a pinned run where that exceeded the threshold was "

@@ -35,6 +35,7 @@ max_others=10
 redo=2
 run_macro=1
 run_micro=1
+floor=0
 post_pct=10
 pin_pct=20
 pin_ttl=10   # seconds: pin.ttl in switchyard.yaml, Max-Age in nginx-proxy.conf and haproxy.cfg
@@ -50,6 +51,8 @@ usage: deploy/bench/run.sh [options]
   --both              a pinned run, then an unpinned one
   --scenarios LIST    comma-separated subset of: get,mix,64k,upload,close,idle (default: all)
   --targets LIST      comma-separated subset of: switchyard,switchyard-nolog,nginx,haproxy (default: all)
+  --floor             also measure nio-floor: a bare SwiftNIO byte relay (deploy/bench/floor, built
+                      here), small GETs and 64 KiB only: what any NIO proxy pays before doing HTTP
   --idle-count N      connections held open in the idle scenario (default $idle_count)
   --post-pct N        writes in the mix scenario, % of requests (default $post_pct)
   --pin-pct N         reads carrying the pin cookie in the mix scenario, % of reads (default $pin_pct)
@@ -82,6 +85,7 @@ while [ $# -gt 0 ]; do
     --load-wait) load_wait=$2; shift 2 ;;
     --max-others) max_others=$2; shift 2 ;;
     --redo) redo=$2; shift 2 ;;
+    --floor) floor=1; shift ;;
     --no-micro) run_micro=0; shift ;;
     --micro-only) run_macro=0; run_micro=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -93,12 +97,13 @@ for n in "$passes" "$duration" "$warmup" "$connections" "$idle_count" "$post_pct
 done
 [ "$passes" -ge 1 ] && [ "$duration" -ge 1 ] || { echo "run.sh: --passes and --duration must be at least 1" >&2; exit 2; }
 for s in $scenarios; do case "$s" in get|mix|64k|upload|close|idle) ;; *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;; esac; done
-for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|haproxy) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
+for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|haproxy|nio-floor) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
+[ "$floor" = 1 ] && [[ " $targets " != *" nio-floor "* ]] && targets="$targets nio-floor"
 
 app_p1=$((base + 1)); app_p2=$((base + 2)); app_r1=$((base + 11)); app_r2=$((base + 12))
 port_nginx=$((base + 100)); port_haproxy=$((base + 200))
 port_sy=$((base + 300)); port_sy_nolog=$((base + 301)); admin_sy=$((base + 390)); admin_sy_nolog=$((base + 391))
-pg_primary=$((base + 432)); pg_replica=$((base + 433))
+pg_primary=$((base + 432)); pg_replica=$((base + 433)); port_floor=$((base + 500))
 small_body="switchyard bench: a fixed small response body, about as big as a short JSON answer, 100 bytes."
 
 say()  { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -234,7 +239,7 @@ rm -rf "$state"
 mkdir -p "$state"/{pids,logs,conf,run,tmp,raw,www,bin,pg}
 : > "$state/notes.txt"
 
-for port in $app_p1 $app_p2 $app_r1 $app_r2 $port_nginx $port_haproxy $port_sy $port_sy_nolog $admin_sy $admin_sy_nolog $pg_primary $pg_replica; do
+for port in $app_p1 $app_p2 $app_r1 $app_r2 $port_nginx $port_haproxy $port_sy $port_sy_nolog $admin_sy $admin_sy_nolog $pg_primary $pg_replica $port_floor; do
   if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then die "port $port is taken (set SWITCHYARD_BENCH_PORT_BASE)"; fi
 done
 
@@ -245,6 +250,14 @@ sy_sha=$(sha256sum "$sy" | cut -c1-12)
 sy_mtime=$(date -u -r "$switchyard_bin" +%Y-%m-%dT%H:%M:%SZ)
 sy_version=$("$sy" --version 2>/dev/null | awk 'NR == 1' || echo unknown)
 git_head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+floor_bin=""
+if [[ " $targets " == *" nio-floor "* ]]; then
+  note "building the NIO floor relay (deploy/bench/floor, release) ..."
+  (cd "$here/floor" && swift build -c release > "$state/logs/floor-build.log" 2>&1) \
+    || { tail -n 20 "$state/logs/floor-build.log" >&2; die "deploy/bench/floor did not build (log: $state/logs/floor-build.log)"; }
+  cp "$here/floor/.build/release/nio-relay" "$state/bin/nio-relay"
+  floor_bin="$state/bin/nio-relay"
+fi
 git_dirty=$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | wc -l | tr -d ' ')
 
 fill() {  # TEMPLATE OUTPUT KEY=VALUE...
@@ -347,6 +360,12 @@ start_target() {  # TARGET
       echo $! > "$state/pids/haproxy.pid"
       pid_of haproxy > "$state/run/haproxy.measure"
       ;;
+    nio-floor)
+      # Relays each client connection to its own keep-alive connection to a replica stand-in.
+      $cpu0 "$floor_bin" "$port_floor" "$app_r1" "$app_r2" >> "$state/logs/nio-floor.log" 2>&1 &
+      echo $! > "$state/pids/nio-floor.pid"
+      pid_of nio-floor > "$state/run/nio-floor.measure"
+      ;;
     switchyard|switchyard-nolog)
       local config=switchyard.yaml; [ "$1" = switchyard-nolog ] && config=switchyard-nolog.yaml
       # Appending (>>) lets run.sh empty the decision log between runs.
@@ -363,6 +382,7 @@ port_of() {
   case "$1" in
     nginx) echo "$port_nginx" ;; haproxy) echo "$port_haproxy" ;;
     switchyard) echo "$port_sy" ;; switchyard-nolog) echo "$port_sy_nolog" ;;
+    nio-floor) echo "$port_floor" ;;
   esac
 }
 measured_pid() { cat "$state/run/$1.measure"; }
@@ -392,6 +412,13 @@ check_routing() {  # TARGET: the proxy routes as intended, or die
   local target=$1 port pool cookie size
   port=$(port_of "$target")
   wait_replica "$target"
+  if [ "$target" = nio-floor ]; then
+    # A byte relay: it routes nothing, it only has to deliver.
+    size=$(curl -s -m 5 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port/64k")
+    [ "$size" = 65536 ] || die "$target: GET /64k returned $size bytes"
+    note "$target: GET -> replica stand-in, 64 KiB ok (relays bytes, no routing)"
+    return 0
+  fi
   pool=$(curl -s -m 5 -o /dev/null -D - -X POST --data 'name=bench' "http://127.0.0.1:$port/items" | header x-pool)
   [ "$pool" = primary ] || die "$target: a POST reached '${pool:-nothing}', not a primary stand-in"
   cookie=$(fresh_cookie "$port")
@@ -542,10 +569,15 @@ for mode in $modes; do
     ordered=("${target_list[@]:$shift_by}" "${target_list[@]:0:$shift_by}")
     for scenario in $scenarios; do
       [ "$scenario" = idle ] && continue
-      for target in "${ordered[@]}"; do run_wrk "$mode" "$pass" "$scenario" "$target"; done
+      for target in "${ordered[@]}"; do
+        # The floor relay has no routing (mix, uploads), opens an upstream connection per client
+        # connection (close) and would hold 10,000 upstream ones (idle): small GETs and 64 KiB only.
+        [ "$target" = nio-floor ] && [ "$scenario" != get ] && [ "$scenario" != 64k ] && continue
+        run_wrk "$mode" "$pass" "$scenario" "$target"
+      done
     done
     if [[ " $scenarios " == *" idle "* ]]; then
-      for target in "${ordered[@]}"; do run_idle "$mode" "$pass" "$target"; done
+      for target in "${ordered[@]}"; do [ "$target" = nio-floor ] || run_idle "$mode" "$pass" "$target"; done
     fi
   done
   stop_services
