@@ -258,7 +258,7 @@ package struct ClientRequestParser {
     /// `next()` with the header-line array a head is parsed into supplied by
     /// the caller: the proxy passes its event loop's, so a request allocates
     /// none (the head holding it is gone when the loop parses the next one).
-    mutating func next(lineScratch: inout [HeadLines.Line]) throws(ClientRequestError) -> Event? {
+    package mutating func next(lineScratch: inout [HeadLines.Line]) throws(ClientRequestError) -> Event? {
         if case .endDue = self.state {
             self.state = .head(scanned: 0)
             return .end

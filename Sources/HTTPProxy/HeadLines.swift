@@ -9,7 +9,7 @@ import Darwin
 /// proxy are copied verbatim, as runs of consecutive lines.
 package enum HeadLines {
     /// One header line, as offsets into its head.
-    struct Line {
+    package struct Line {
         var start: Int
         /// Where the line's content ends (its CR or LF).
         var end: Int
