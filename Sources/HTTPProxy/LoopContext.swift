@@ -92,8 +92,10 @@ final class LoopContext {
         return buffer
     }
 
-    /// Keeps a head's buffer for `headBuffer` (a few small ones per loop): a
-    /// request and a response per exchange then allocate none.
+    /// Keeps a head's buffer for `headBuffer` (up to `spareHeadBufferCount` per
+    /// loop, about one per request in flight, none larger than
+    /// `spareHeadBufferCapacity`): a request and a response per exchange then
+    /// allocate none.
     func recycle(_ buffer: ByteBuffer) {
         guard self.spareHeadBuffers.count < Self.spareHeadBufferCount, buffer.capacity <= Self.spareHeadBufferCapacity else { return }
         self.spareHeadBuffers.append(buffer)
