@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Counts, per request, the calls a running proxy makes to malloc, swift_allocObject,
+# swift_retain and swift_release while wrk loads it with small keep-alive GETs
+# (uprobes through `perf probe`; root). Unlike CPU time on a shared VM these
+# counts repeat to about ±0.1 between runs, so they show what a change to the
+# request path did even when a timing cannot.
+#
+#   deploy/bench/count_calls.sh PORT PID [SECONDS] [PATH]
+#
+# PORT: where the proxy listens; PID: its process (e.g. a `switchyard serve`
+# in front of running app servers: deploy/demo.sh's stack, or the one
+# deploy/bench/run.sh starts). Counts include whatever else the process does in
+# the window (lag polling, timers): small next to the requests. The Swift
+# runtime must be linked dynamically (the default); perf and wrk must be
+# installed (apt-get install -y linux-perf wrk). Place it as the bench does, the
+# proxy on CPU 0 and this script (so wrk) on CPU 1:
+#   taskset -c 1 deploy/bench/count_calls.sh 21300 "$(pgrep -f 'switchyard serve')"
+# Placement changes how many requests are in flight together, and with it a
+# few counts (unpinned wrk: ~2.4 mallocs per small GET instead of ~1.8).
+set -euo pipefail
+port=${1:?usage: count_calls.sh PORT PID [SECONDS] [PATH]}
+pid=${2:?usage: count_calls.sh PORT PID [SECONDS] [PATH]}
+seconds=${3:-2}
+path=${4:-/}
+[ "$(id -u)" = 0 ] || { echo "count_calls.sh: run as root (uprobes)" >&2; exit 1; }
+command -v perf >/dev/null && command -v wrk >/dev/null || { echo "count_calls.sh: needs perf and wrk" >&2; exit 1; }
+swiftcore=$(awk '/libswiftCore\.so/ { print $6; exit }' "/proc/$pid/maps")
+libc=$(awk '/libc\.so\.6|libc-[0-9.]*\.so/ { print $6; exit }' "/proc/$pid/maps")
+[ -n "$swiftcore" ] || { echo "count_calls.sh: pid $pid has no libswiftCore.so mapped (statically linked?)" >&2; exit 1; }
+
+cleanup() { perf probe -q -d 'probe_libswiftCore:*' 2>/dev/null || true; perf probe -q -d 'probe_libc:*' 2>/dev/null || true; }
+trap cleanup EXIT
+cleanup
+perf probe -q -x "$swiftcore" -a swift_allocObject -a swift_retain -a swift_release
+perf probe -q -x "$libc" -a malloc
+
+wrk -t1 -c64 -d1s "http://127.0.0.1:$port$path" >/dev/null  # warm up: connections and pools open
+out=$(mktemp)
+perf stat -x, -o "$out" -p "$pid" \
+  -e probe_libc:malloc,probe_libswiftCore:swift_allocObject,probe_libswiftCore:swift_retain,probe_libswiftCore:swift_release \
+  -- sleep $((seconds + 1)) &
+stat_pid=$!
+sleep 0.3
+requests=$(wrk -t1 -c64 -d"${seconds}s" "http://127.0.0.1:$port$path" | awk '/requests in/ { print $1 }')
+wait "$stat_pid"
+echo "requests: $requests (wrk -t1 -c64, ${seconds}s, GET $path)"
+awk -F, -v requests="$requests" '$1 + 0 > 0 { split($3, name, ":"); printf "%-18s %8.2f per request\n", name[2], $1 / requests }' "$out"
+rm -f "$out"
