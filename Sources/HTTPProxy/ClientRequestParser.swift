@@ -380,13 +380,8 @@ package struct ClientRequestParser {
         return false
     }
 
-    /// Parses a complete head (request line through the blank line).
-    static func parseHead(_ head: ByteBuffer) throws(ClientRequestError) -> ClientRequestHead {
-        var lines: [HeadLines.Line] = []
-        return try Self.parseHead(head, lines: &lines)
-    }
-
-    /// Parses a complete head into `lines` (emptied first, storage reused).
+    /// Parses a complete head (request line through the blank line), its header
+    /// lines into `lines` (emptied first, storage reused).
     static func parseHead(_ head: ByteBuffer, lines: inout [HeadLines.Line]) throws(ClientRequestError) -> ClientRequestHead {
         let result: Result<ClientRequestHead, ClientRequestError> = head.withUnsafeReadableBytes { bytes in
             do throws(ClientRequestError) {

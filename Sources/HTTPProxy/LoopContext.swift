@@ -129,7 +129,7 @@ final class LoopContext {
             list = IdleList()
             self.idle[key] = list
         }
-        if list.connections.count >= keepalive, !list.connections.isEmpty {
+        if list.connections.count >= keepalive {  // keepalive > 0 (above): the list is not empty
             // Keep the most recently used ones (nginx's behaviour): drop the oldest.
             let oldest = list.connections.removeFirst()
             oldest.idlePool = nil
