@@ -300,9 +300,15 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         exchange.requestEnded = true
         if let connection = exchange.connection {
             self.writePendingBody(exchange, to: connection)
-            connection.writeEnd()
-            connection.flush()
-            self.upstreamNeedsFlush = false
+            if connection.writeEnd() {
+                self.upstreamNeedsFlush = true
+            }
+            // A request without a body was flushed whole when it was attached:
+            // an empty flush would cost a trip through the channel for nothing.
+            if self.upstreamNeedsFlush {
+                connection.flush()
+                self.upstreamNeedsFlush = false
+            }
             self.armResponseTimer(exchange, now: NIODeadline.now().uptimeNanoseconds)
         }
     }

@@ -168,10 +168,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(self.wrapOutboundOut(ChunkedFraming.lineEnd), promise: nil)
     }
 
-    func writeEnd() {
-        if self.chunkedRequest {
-            self.context?.write(self.wrapOutboundOut(ChunkedFraming.lastChunk), promise: nil)
-        }
+    /// Ends the request body; true when that wrote something (the last chunk), which then needs a flush.
+    @discardableResult
+    func writeEnd() -> Bool {
+        guard self.chunkedRequest, let context = self.context else { return false }
+        context.write(self.wrapOutboundOut(ChunkedFraming.lastChunk), promise: nil)
+        return true
     }
 
     func flush() {
