@@ -45,44 +45,58 @@ public struct DecisionRecord: Sendable {
 
     /// The line as UTF-8 bytes (what the request path writes: no String is
     /// built), in `storage` when given (its old contents are dropped).
+    ///
+    /// The keys are fixed, so each run of keys, separators and constant
+    /// values between two variable values goes out as one literal of the
+    /// line's format: no key is scanned for escapes and no separator is
+    /// decided per field. `DecisionLineTests` holds it to the line the keyed
+    /// `LogLine` methods build field by field.
     public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8] = []) -> [UInt8] {
+        let json = format == .json
         var line = LogLine(format: format, reusing: consume storage)
-        line.timestamp("ts", millis: self.timestampMillis)
-        line.plain("level", "info")
-        line.plain("msg", "route")
-        line.string("method", self.method)
-        line.string("path", self.path)
-        line.string("client", self.client)
-        line.string("route", self.route.rawValue)
+        line.literal(json ? #""ts":"# : "ts=")
+        line.timestampValue(millis: self.timestampMillis)
+        line.literal(json ? #","level":"info","msg":"route","method":"# : " level=info msg=route method=")
+        line.stringValue(self.method)
+        line.literal(json ? #","path":"# : " path=")
+        line.stringValue(self.path)
+        line.literal(json ? #","client":"# : " client=")
+        line.stringValue(self.client)
+        switch self.route {
+        case .primary: line.literal(json ? #","route":"primary","reason":"# : " route=primary reason=")
+        case .replica: line.literal(json ? #","route":"replica","reason":"# : " route=replica reason=")
+        }
         switch self.reason {
-        case .write: line.plain("reason", "write")
-        case .read: line.plain("reason", "read")
-        case .pinned: line.plain("reason", "pinned")
-        case .pinCaughtUp: line.plain("reason", "pin-caught-up")
-        case .noReplica: line.plain("reason", "no-replica")
-        case .rule: line.string("reason", self.reason.description)
+        case .write: line.literal(json ? #""write""# : "write")
+        case .read: line.literal(json ? #""read""# : "read")
+        case .pinned: line.literal(json ? #""pinned""# : "pinned")
+        case .pinCaughtUp: line.literal(json ? #""pin-caught-up""# : "pin-caught-up")
+        case .noReplica: line.literal(json ? #""no-replica""# : "no-replica")
+        case .rule: line.stringValue(self.reason.description)
         }
         if self.route == .replica {
-            line.optionalString("replica", self.replica)
+            line.literal(json ? #","replica":"# : " replica=")
+            if let replica = self.replica { line.stringValue(replica) } else { line.nullValue() }
         }
-        line.optionalString("server", self.server)
+        line.literal(json ? #","server":"# : " server=")
+        if let server = self.server { line.stringValue(server) } else { line.nullValue() }
         switch self.pin {
-        case .none: line.plain("pin", "none")
-        case .valid: line.plain("pin", "valid")
-        case .expired: line.plain("pin", "expired")
-        case .invalid: line.plain("pin", "invalid")
+        case .none: line.literal(json ? #","pin":"none""# : " pin=none")
+        case .valid: line.literal(json ? #","pin":"valid""# : " pin=valid")
+        case .expired: line.literal(json ? #","pin":"expired""# : " pin=expired")
+        case .invalid: line.literal(json ? #","pin":"invalid""# : " pin=invalid")
         }
         if self.route == .replica {
-            if let lag = self.lagSeconds {
-                line.double("lag_s", lag)
-            } else {
-                line.null("lag_s")
-            }
+            line.literal(json ? #","lag_s":"# : " lag_s=")
+            if let lag = self.lagSeconds { line.decimalValue(lag) } else { line.nullValue() }
         }
-        line.int("status", self.status)
-        line.int("attempts", self.attempts)
-        line.double("duration_ms", self.durationSeconds * 1000, decimals: 3)
-        line.bool("pin_set", self.pinSet)
+        line.literal(json ? #","status":"# : " status=")
+        line.intValue(self.status)
+        line.literal(json ? #","attempts":"# : " attempts=")
+        line.intValue(self.attempts)
+        line.literal(json ? #","duration_ms":"# : " duration_ms=")
+        line.decimalValue(self.durationSeconds * 1000, decimals: 3)
+        line.literal(self.pinSet ? (json ? #","pin_set":true"# : " pin_set=true") : (json ? #","pin_set":false"# : " pin_set=false"))
         return line.takeBytes()
     }
 

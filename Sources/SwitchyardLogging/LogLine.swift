@@ -110,10 +110,7 @@ public struct LogLine: Sendable, LogByteOutput {
 
     public mutating func string(_ key: String, _ value: String) {
         self.key(key)
-        switch self.format {
-        case .json: LogLine.writeJSONString(value, to: &self)
-        case .logfmt: LogLine.writeLogfmtValue(value, to: &self)
-        }
+        self.stringValue(value)
     }
 
     /// A value known to need no escaping in either format (ASCII letters, digits, `-_.:/`).
@@ -125,16 +122,17 @@ public struct LogLine: Sendable, LogByteOutput {
     }
 
     public mutating func optionalString(_ key: String, _ value: String?) {
+        self.key(key)
         if let value {
-            self.string(key, value)
+            self.stringValue(value)
         } else {
-            self.null(key)
+            self.nullValue()
         }
     }
 
     public mutating func null(_ key: String) {
         self.key(key)
-        if self.format == .json { self.put("null") }
+        self.nullValue()
     }
 
     public mutating func bool(_ key: String, _ value: Bool) {
@@ -144,7 +142,7 @@ public struct LogLine: Sendable, LogByteOutput {
 
     public mutating func int(_ key: String, _ value: Int) {
         self.key(key)
-        LogLine.writeInteger(value, to: &self)
+        self.intValue(value)
     }
 
     public mutating func uint(_ key: String, _ value: UInt64) {
@@ -155,15 +153,13 @@ public struct LogLine: Sendable, LogByteOutput {
     /// A number with at most `decimals` fraction digits (trailing zeros kept off).
     public mutating func double(_ key: String, _ value: Double, decimals: Int = 3) {
         self.key(key)
-        LogLine.writeDecimal(value, decimals: decimals, to: &self)
+        self.decimalValue(value, decimals: decimals)
     }
 
     /// An ISO 8601 UTC timestamp with milliseconds, `2026-11-24T12:00:00.123Z`, as a string value.
     public mutating func timestamp(_ key: String, millis: UInt64) {
         self.key(key)
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
-        WallClock.writeISO8601(millis: millis, to: &self)
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+        self.timestampValue(millis: millis)
     }
 
     /// A value already encoded for this format (e.g. a nested JSON object).
@@ -171,6 +167,49 @@ public struct LogLine: Sendable, LogByteOutput {
         self.key(key)
         var encoded = encoded
         encoded.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+    }
+
+    // MARK: Lines with fixed keys
+
+    // A line whose keys are known when it is written (the decision log's)
+    // puts each run of fixed text, separators, keys and constant values, in
+    // one piece with `literal`, and the values between with the methods
+    // below, which write exactly what the keyed methods above write after
+    // the key. Such a line writes its own separators: it does not mix with
+    // the keyed methods.
+
+    /// Bytes as they are, already in this line's format.
+    public mutating func literal(_ text: StaticString) {
+        self.put(text)
+    }
+
+    /// A string value, escaped (JSON) or quoted when it needs it (logfmt).
+    public mutating func stringValue(_ value: String) {
+        switch self.format {
+        case .json: LogLine.writeJSONString(value, to: &self)
+        case .logfmt: LogLine.writeLogfmtValue(value, to: &self)
+        }
+    }
+
+    /// No value: `null` in JSON, nothing in logfmt (`key=`).
+    public mutating func nullValue() {
+        if self.format == .json { self.put("null") }
+    }
+
+    public mutating func intValue(_ value: Int) {
+        LogLine.writeInteger(value, to: &self)
+    }
+
+    /// A number with at most `decimals` fraction digits (trailing zeros kept off).
+    public mutating func decimalValue(_ value: Double, decimals: Int = 3) {
+        LogLine.writeDecimal(value, decimals: decimals, to: &self)
+    }
+
+    /// An ISO 8601 UTC timestamp with milliseconds, quoted in JSON.
+    public mutating func timestampValue(millis: UInt64) {
+        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+        WallClock.writeISO8601(millis: millis, to: &self)
+        if self.format == .json { self.put(UInt8(ascii: "\"")) }
     }
 
     /// The finished line's bytes (no trailing newline).
