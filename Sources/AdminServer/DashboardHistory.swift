@@ -147,8 +147,15 @@ public final class DashboardHistory: Sendable {
     }
 
     /// Records one routing decision (the oldest falls off past ``decisionCapacity``).
-    public func record(decision: DecisionSummary) {
-        self.state.withLock { $0.decisions.append(decision) }
+    public func record(decision: consuming DecisionSummary) {
+        // Moved in through an optional: a closure cannot consume what it captures,
+        // and a copy would retain each of the summary's strings.
+        var handed: DecisionSummary? = consume decision
+        self.state.withLock { state in
+            if let decision = handed.take() {
+                state.decisions.append(decision)
+            }
+        }
     }
 
     /// Keeps only these replicas (after a reload removed some); order follows `names`

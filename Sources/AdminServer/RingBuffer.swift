@@ -14,7 +14,7 @@ struct RingBuffer<Element> {
 
     var isEmpty: Bool { self.count == 0 }
 
-    mutating func append(_ element: Element) {
+    mutating func append(_ element: consuming Element) {
         if self.count == self.storage.count {
             self.storage[self.head] = element
             self.head = (self.head + 1) % self.storage.count

@@ -7,7 +7,9 @@ import SwitchyardLogging
 /// Observes what the request path does (metrics, dashboards). All methods are
 /// called on event loops and must not block.
 public protocol ProxyObserver: Sendable {
-    func requestFinished(_ record: DecisionRecord)
+    /// Once per finished request, on its event loop, after the decision line. The
+    /// record is handed over (its strings move on without being copied).
+    func requestFinished(_ record: consuming DecisionRecord)
     func upstreamRetried(server: UpstreamServerState)
     func serverHealthChanged(server: UpstreamServerState, up: Bool)
 }

@@ -12,7 +12,7 @@ final class AppObserver: ProxyObserver {
         self.history = history
     }
 
-    func requestFinished(_ record: DecisionRecord) {
+    func requestFinished(_ record: consuming DecisionRecord) {
         let reason = record.reason.description
         self.metrics.requestFinished(
             route: record.route.rawValue, reason: reason, code: record.status, durationSeconds: record.durationSeconds)
