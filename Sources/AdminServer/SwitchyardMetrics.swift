@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// The recording methods are called from event loops on the request path: the
 /// first call for a label set creates the series (the registry's lock); every
-/// later call finds it in a small lock-protected cache (one uncontended lock
-/// and a dictionary lookup) and updates it with atomics (counters, gauges) or
+/// later call finds it in a small lock-protected cache (one uncontended lock;
+/// a dictionary lookup unless the labels are the last call's) and updates it with atomics (counters, gauges) or
 /// one short lock (the histogram).
 ///
 /// The registry is used directly rather than through a global
@@ -94,6 +94,14 @@ public final class SwitchyardMetrics: Sendable {
         var tally: Tally
     }
 
+    /// The series by label set, and the last one used: consecutive requests
+    /// mostly share their labels, and comparing three labels costs less than
+    /// hashing them.
+    private struct RequestCache {
+        var series: [RequestKey: RequestSeries] = [:]
+        var last: (key: RequestKey, series: RequestSeries)?
+    }
+
     private final class Tally: Sendable {
         let value = Atomic<Int>(0)
     }
@@ -115,7 +123,7 @@ public final class SwitchyardMetrics: Sendable {
     }
 
     public let registry: PrometheusCollectorRegistry
-    private let requests = Mutex<[RequestKey: RequestSeries]>([:])
+    private let requests = Mutex(RequestCache())
     private let replicas = Mutex<[String: ReplicaGauges]>([:])
     private let servers = Mutex<[PoolServer: Gauge]>([:])
     private let rotationChanges = Mutex<[RotationKey: Counter]>([:])
@@ -144,7 +152,11 @@ public final class SwitchyardMetrics: Sendable {
     public func requestFinished(route: String, reason: String, code: Int, durationSeconds: Double) {
         let key = RequestKey(route: route, reason: reason, code: code)
         let series = self.requests.withLock { cache in
-            if let existing = cache[key] {
+            if let last = cache.last, last.key == key {
+                return last.series
+            }
+            if let existing = cache.series[key] {
+                cache.last = (key, existing)
                 return existing
             }
             // The registry hands back the existing series for a label set it already has.
@@ -154,7 +166,8 @@ public final class SwitchyardMetrics: Sendable {
                 duration: self.registry.makeValueHistogram(
                     descriptor: Series.duration, labels: [("route", route)], buckets: Self.durationBuckets),
                 tally: Tally())
-            cache[key] = created
+            cache.series[key] = created
+            cache.last = (key, created)
             return created
         }
         series.count.increment()
@@ -166,7 +179,7 @@ public final class SwitchyardMetrics: Sendable {
     /// since start, by route and by reason.
     public func requestTotals() -> StatusDocument.Totals {
         let tallies = self.requests.withLock { cache in
-            cache.map { ($0.key.route, $0.key.reason, $0.value.tally.value.load(ordering: .relaxed)) }
+            cache.series.map { ($0.key.route, $0.key.reason, $0.value.tally.value.load(ordering: .relaxed)) }
         }
         var totals = StatusDocument.Totals(requests: 0, byRoute: [:], byReason: [:])
         for (route, reason, count) in tallies {
