@@ -87,11 +87,17 @@ public final class SwitchyardMetrics: Sendable {
     }
 
     /// The two series one finished request updates, and our own tally of it
-    /// (Prometheus counters cannot be read back) for `/status` totals.
-    private struct RequestSeries {
-        var count: Counter
-        var duration: ValueHistogram
-        var tally: Tally
+    /// (Prometheus counters cannot be read back) for `/status` totals. A class:
+    /// taking it out of the cache is one retain, not one per series.
+    private final class RequestSeries: Sendable {
+        let count: Counter
+        let duration: ValueHistogram
+        let tally = Atomic<Int>(0)
+
+        init(count: Counter, duration: ValueHistogram) {
+            self.count = count
+            self.duration = duration
+        }
     }
 
     /// The series by label set, and the last one used: consecutive requests
@@ -99,11 +105,8 @@ public final class SwitchyardMetrics: Sendable {
     /// hashing them.
     private struct RequestCache {
         var series: [RequestKey: RequestSeries] = [:]
-        var last: (key: RequestKey, series: RequestSeries)?
-    }
-
-    private final class Tally: Sendable {
-        let value = Atomic<Int>(0)
+        var lastKey: RequestKey?
+        var lastSeries: RequestSeries?
     }
 
     private struct ReplicaGauges {
@@ -152,11 +155,12 @@ public final class SwitchyardMetrics: Sendable {
     public func requestFinished(route: String, reason: String, code: Int, durationSeconds: Double) {
         let key = RequestKey(route: route, reason: reason, code: code)
         let series = self.requests.withLock { cache in
-            if let last = cache.last, last.key == key {
-                return last.series
+            if cache.lastKey == key, let last = cache.lastSeries {
+                return last
             }
             if let existing = cache.series[key] {
-                cache.last = (key, existing)
+                cache.lastKey = key
+                cache.lastSeries = existing
                 return existing
             }
             // The registry hands back the existing series for a label set it already has.
@@ -164,14 +168,14 @@ public final class SwitchyardMetrics: Sendable {
                 count: self.registry.makeCounter(
                     descriptor: Series.requests, labels: [("route", route), ("reason", reason), ("code", String(code))]),
                 duration: self.registry.makeValueHistogram(
-                    descriptor: Series.duration, labels: [("route", route)], buckets: Self.durationBuckets),
-                tally: Tally())
+                    descriptor: Series.duration, labels: [("route", route)], buckets: Self.durationBuckets))
             cache.series[key] = created
-            cache.last = (key, created)
+            cache.lastKey = key
+            cache.lastSeries = created
             return created
         }
         series.count.increment()
-        series.tally.value.wrappingAdd(1, ordering: .relaxed)
+        series.tally.wrappingAdd(1, ordering: .relaxed)
         series.duration.record(durationSeconds.isFinite ? max(0, durationSeconds) : 0)
     }
 
@@ -179,7 +183,7 @@ public final class SwitchyardMetrics: Sendable {
     /// since start, by route and by reason.
     public func requestTotals() -> StatusDocument.Totals {
         let tallies = self.requests.withLock { cache in
-            cache.series.map { ($0.key.route, $0.key.reason, $0.value.tally.value.load(ordering: .relaxed)) }
+            cache.series.map { ($0.key.route, $0.key.reason, $0.value.tally.load(ordering: .relaxed)) }
         }
         var totals = StatusDocument.Totals(requests: 0, byRoute: [:], byReason: [:])
         for (route, reason, count) in tallies {
