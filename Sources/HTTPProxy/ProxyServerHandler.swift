@@ -47,6 +47,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// After an early answer we read and drop the rest of the request body.
     private var discardingBody = false
     private var upstreamNeedsFlush = false
+    /// `channelRead` is on the stack: `channelReadComplete` follows, and flushes.
+    private var inClientRead = false
     /// Something was written to the client since its last flush.
     private var clientNeedsFlush = false
     /// Up to this many bytes of body join the unwritten response head in one buffer.
@@ -87,7 +89,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.parser.append(self.unwrapInboundIn(data))
+        self.inClientRead = true
         self.processBuffered(context: context)
+        self.inClientRead = false
     }
 
     /// Acts on what the bytes read so far complete, request by request: while
@@ -427,8 +431,15 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             connection.writeEnd()
             self.armResponseTimer(exchange, now: now)
         }
-        connection.flush()
-        self.upstreamNeedsFlush = false
+        if self.inClientRead && !exchange.requestEnded {
+            // The rest of the request (its body, its end) may be in the bytes
+            // being read: written behind the head and flushed with it, at the
+            // request's end or the read's (one write, as nginx sends a small POST).
+            self.upstreamNeedsFlush = true
+        } else {
+            connection.flush()
+            self.upstreamNeedsFlush = false
+        }
         self.resumeClientReadsIfPossible()
     }
 
