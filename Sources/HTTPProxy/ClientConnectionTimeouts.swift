@@ -4,7 +4,9 @@ import NIOCore
 /// counted from the connection's start or from the first bytes after an idle
 /// period) and `clients.idle_timeout` (an idle keep-alive connection is
 /// closed) for one client connection. Slow-loris clients get a 408 and a
-/// closed connection.
+/// closed connection. While a request is in flight it sends the connection's
+/// pipeline a `ResponseDeadlineCheck` at each sweep: the proxy handler
+/// compares its exchange's `upstream.response_timeout` deadline.
 ///
 /// Not a channel handler: the connection's `ProxyServerHandler` tells it what
 /// happens (it sees every read through `channelReadComplete`, partial heads
@@ -13,9 +15,11 @@ import NIOCore
 ///
 /// Cheap on the request path: no timer is scheduled or cancelled per request,
 /// nor per connection. The event loop's `ClientTimeoutSweep` checks every
-/// connection every `min(header_timeout, idle_timeout)`, comparing the time
-/// spent in the current state with its limit, so a limit is enforced between
-/// 1× and 2× its value (nginx's timers are coarse the same way).
+/// connection every `min(header_timeout, idle_timeout, response_timeout / 8)`,
+/// comparing the time spent in the current state with its limit, so the
+/// header and idle limits are enforced between 1× and 2× their value (nginx's
+/// timers are coarse the same way) and the response timeout between 1× and
+/// 1.125×.
 final class ClientConnectionTimeouts {
     private enum State {
         case awaitingHead
@@ -28,6 +32,8 @@ final class ClientConnectionTimeouts {
     // the sweep period is computed when asked rather than stored.
     private let headerTimeout: Int64
     private let idleTimeout: Int64
+    /// `upstream.response_timeout` when the connection opened (it sets how often the sweep looks).
+    private let responseTimeout: Int64
     private let sweep: ClientTimeoutSweep
     private var context: ChannelHandlerContext?
     private var since = NIODeadline.now()
@@ -38,15 +44,16 @@ final class ClientConnectionTimeouts {
 
     /// How often the sweep must look at this connection.
     var period: TimeAmount {
-        .nanoseconds(max(1_000_000, min(self.headerTimeout, self.idleTimeout)))
+        .nanoseconds(max(1_000_000, min(self.headerTimeout, self.idleTimeout, self.responseTimeout / 8)))
     }
 
     /// The connection, while registered with the sweep.
     var channel: (any Channel)? { self.context?.channel }
 
-    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, sweep: ClientTimeoutSweep) {
+    init(headerTimeout: TimeAmount, idleTimeout: TimeAmount, responseTimeout: TimeAmount, sweep: ClientTimeoutSweep) {
         self.headerTimeout = headerTimeout.nanoseconds
         self.idleTimeout = idleTimeout.nanoseconds
+        self.responseTimeout = responseTimeout.nanoseconds
         self.sweep = sweep
     }
 
@@ -103,8 +110,16 @@ final class ClientConnectionTimeouts {
             self.closing = true
             self.stop()
             context.close(promise: nil)
-        case .awaitingHead, .idle, .inRequest:
+        case .inRequest:
+            // From the pipeline's head, so it reaches the proxy handler (an
+            // empty struct fits an `Any` without an allocation).
+            context.pipeline.syncOperations.fireUserInboundEventTriggered(ResponseDeadlineCheck())
+        case .awaitingHead, .idle:
             break
         }
     }
 }
+
+/// Sent through a client connection's pipeline by the timeout sweep while a
+/// request is in flight: the proxy handler checks its response deadline.
+struct ResponseDeadlineCheck {}

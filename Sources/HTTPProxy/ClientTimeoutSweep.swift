@@ -1,14 +1,15 @@
 import NIOCore
 
-/// One timer per event loop for every client connection's header and idle
-/// timeouts (`ClientConnectionTimeouts`), instead of one per connection: a
+/// One timer per event loop for every client connection's header, idle and
+/// response timeouts (`ClientConnectionTimeouts`), instead of one per connection: a
 /// scheduled task (its promise, closures and queue entry) cost each idle
 /// connection ~250 bytes, and each short-lived connection a schedule and a
 /// cancel. nginx keeps its timers per worker in the same spirit.
 ///
 /// The sweep runs every `period` (the smallest of its members' periods) while
 /// any connection is registered, and lets each one compare the time spent in
-/// its state with its limit.
+/// its state with its limit. The period only shrinks: after a reload that
+/// shortened `upstream.response_timeout`, the next connection opened brings it down.
 final class ClientTimeoutSweep {
     private let eventLoop: any EventLoop
     private var members: [ClientConnectionTimeouts] = []

@@ -70,7 +70,8 @@ public final class HTTPProxyServer: Sendable {
                     try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: receiveAllocator)
                     let sync = channel.pipeline.syncOperations
                     let timeouts = ClientConnectionTimeouts(
-                        headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: loop.value.clientTimeouts)
+                        headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+                        responseTimeout: .nanoseconds(runtime.snapshot.responseTimeoutNanos), sweep: loop.value.clientTimeouts)
                     // One handler: requests are parsed and responses written as bytes by
                     // ProxyServerHandler (no NIO decoder or encoder, no pipelining helper:
                     // pipelined requests wait as bytes behind the response in flight).

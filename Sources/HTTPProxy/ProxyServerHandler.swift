@@ -34,9 +34,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?
-    /// The response-timeout check (see `armResponseTimer`) and when it fires.
-    private var responseTimer: Scheduled<Void>?
-    private var responseTimerFires: UInt64 = 0
     // The flags together (stored properties are laid out in declaration
     // order: each flag between wider fields would cost a padded word per connection).
     /// `processBuffered` is on the stack (a response it led to completed synchronously).
@@ -78,7 +75,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timeouts.stop()
-        self.cancelResponseTimer()
         self.context = nil
     }
 
@@ -154,7 +150,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.timeouts.stop()
-        self.cancelResponseTimer()
         if let exchange = self.exchange {
             // The client went away: abort the upstream side so nothing half-sent looks complete.
             self.exchange = nil
@@ -175,6 +170,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ResponseDeadlineCheck {
+            self.checkResponseDeadline()
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             // Draining: close now when idle, else after the response in flight.
             if self.exchange == nil {
@@ -313,7 +312,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 connection.flush()
                 self.upstreamNeedsFlush = false
             }
-            self.armResponseTimer(exchange, now: NIODeadline.now().uptimeNanoseconds)
+            self.startResponseDeadline(exchange, now: NIODeadline.now().uptimeNanoseconds)
         }
     }
 
@@ -429,7 +428,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         self.writePendingBody(exchange, to: connection)
         if exchange.requestEnded {
             connection.writeEnd()
-            self.armResponseTimer(exchange, now: now)
+            self.startResponseDeadline(exchange, now: now)
         }
         if self.inClientRead && !exchange.requestEnded {
             // The rest of the request (its body, its end) may be in the bytes
@@ -445,46 +444,27 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     /// Starts the wait for the response head (`upstream.response_timeout`).
     ///
-    /// One timer per client connection, re-armed lazily: a request only moves
-    /// the exchange's deadline, and the timer, when it fires, either times the
-    /// exchange out or sleeps again until the current deadline. Scheduling and
-    /// cancelling a task per request cost more than the check.
-    private func armResponseTimer(_ exchange: Exchange, now: UInt64) {
-        let deadline = now &+ UInt64(max(0, exchange.snapshot.responseTimeoutNanos))
-        exchange.responseDeadline = deadline
-        if self.responseTimer == nil || self.responseTimerFires > deadline {
-            self.scheduleResponseCheck(at: deadline)
-        }
-    }
-
-    private func scheduleResponseCheck(at deadline: UInt64) {
-        self.responseTimer?.cancel()
-        self.responseTimerFires = deadline
-        // A strong capture (a weak one would give the handler a side table);
-        // cancelled when the channel goes.
-        self.responseTimer = self.loop.eventLoop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(deadline)) {
-            self.responseTimer = nil
-            self.checkResponseDeadline()
-        }
+    /// No timer per request or connection: the event loop's
+    /// `ClientTimeoutSweep`, which already looks at every connection for its
+    /// header and idle timeouts, sends a connection waiting for a response a
+    /// `ResponseDeadlineCheck` every eighth of the response timeout, so the
+    /// deadline is enforced between 1× and 1.125× its value. A scheduled task
+    /// per connection cost a schedule and a cancel for each short-lived
+    /// connection, and ~250 bytes for each idle one until it fired.
+    private func startResponseDeadline(_ exchange: Exchange, now: UInt64) {
+        exchange.responseDeadline = now &+ UInt64(max(0, exchange.snapshot.responseTimeoutNanos))
     }
 
     private func checkResponseDeadline() {
-        guard let exchange = self.exchange, exchange.responseDeadline != 0, !exchange.responseStarted else { return }
-        if NIODeadline.now().uptimeNanoseconds < exchange.responseDeadline {
-            self.scheduleResponseCheck(at: exchange.responseDeadline)
-            return
-        }
+        guard let exchange = self.exchange, exchange.responseDeadline != 0, !exchange.responseStarted,
+            NIODeadline.now().uptimeNanoseconds >= exchange.responseDeadline
+        else { return }
         exchange.responseDeadline = 0
         if let connection = exchange.connection {
             exchange.connection = nil
             connection.abort()
         }
         self.attemptFailed(exchange, cause: .responseTimeout)
-    }
-
-    private func cancelResponseTimer() {
-        self.responseTimer?.cancel()
-        self.responseTimer = nil
     }
 
     /// A failure before the response head: retry on another server or answer 502/504.

@@ -4,9 +4,9 @@ import Testing
 
 @testable import HTTPProxy
 
-/// The per-loop sweep behind `clients.header_timeout` and `clients.idle_timeout`
+/// The per-loop sweep behind `clients.header_timeout`, `clients.idle_timeout` and `upstream.response_timeout`
 /// (one timer per event loop, not per connection), on virtual time.
-@Suite("ClientTimeoutSweep: one timer per loop for every connection's header and idle timeouts")
+@Suite("ClientTimeoutSweep: one timer per loop for every connection's header, idle and response timeouts")
 struct ClientTimeoutSweepTests {
     private static let headerTimeout = TimeAmount.seconds(1)
     private static let idleTimeout = TimeAmount.seconds(2)
@@ -16,6 +16,8 @@ struct ClientTimeoutSweepTests {
     private final class Host: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         let timeouts: ClientConnectionTimeouts
+        /// `ResponseDeadlineCheck`s received.
+        var deadlineChecks = 0
 
         init(_ timeouts: ClientConnectionTimeouts) {
             self.timeouts = timeouts
@@ -34,16 +36,25 @@ struct ClientTimeoutSweepTests {
             self.timeouts.stop()
             context.fireChannelInactive()
         }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is ResponseDeadlineCheck {
+                self.deadlineChecks += 1
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     private static func connection(
-        on loop: EmbeddedEventLoop, sweep: ClientTimeoutSweep
-    ) throws -> (channel: EmbeddedChannel, timeouts: ClientConnectionTimeouts) {
-        let timeouts = ClientConnectionTimeouts(headerTimeout: headerTimeout, idleTimeout: idleTimeout, sweep: sweep)
+        on loop: EmbeddedEventLoop, sweep: ClientTimeoutSweep, responseTimeout: TimeAmount = .hours(1)
+    ) throws -> (channel: EmbeddedChannel, timeouts: ClientConnectionTimeouts, host: Host) {
+        let timeouts = ClientConnectionTimeouts(
+            headerTimeout: headerTimeout, idleTimeout: idleTimeout, responseTimeout: responseTimeout, sweep: sweep)
         let channel = EmbeddedChannel(loop: loop)
-        try channel.pipeline.syncOperations.addHandler(Host(timeouts))
+        let host = Host(timeouts)
+        try channel.pipeline.syncOperations.addHandler(host)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return (channel, timeouts)
+        return (channel, timeouts, host)
     }
 
     private static func written(_ channel: EmbeddedChannel) throws -> String {
@@ -116,6 +127,33 @@ struct ClientTimeoutSweepTests {
         #expect(!sweep.isScheduled)
         _ = try Self.connection(on: loop, sweep: sweep)
         #expect(sweep.isScheduled, "a new connection starts it again")
+    }
+
+    @Test("a connection waiting for its response is sent a deadline check every eighth of the response timeout, no other one is")
+    func responseDeadlineChecks() throws {
+        let loop = EmbeddedEventLoop()
+        let sweep = ClientTimeoutSweep(eventLoop: loop)
+        // response_timeout 800 ms: the sweep runs every 100 ms (under the 1 s header timeout).
+        let busy = try Self.connection(on: loop, sweep: sweep, responseTimeout: .milliseconds(800))
+        let idle = try Self.connection(on: loop, sweep: sweep)
+        busy.timeouts.requestHeadReceived()
+        idle.timeouts.requestHeadReceived()
+        idle.timeouts.responseComplete()
+
+        loop.advanceTime(by: .milliseconds(99))
+        #expect(busy.host.deadlineChecks == 0)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(busy.host.deadlineChecks == 1)
+        loop.advanceTime(by: .milliseconds(700))
+        #expect(busy.host.deadlineChecks == 8)
+        #expect(idle.host.deadlineChecks == 0)
+
+        // Answered: no more checks.
+        busy.timeouts.responseComplete()
+        loop.advanceTime(by: .milliseconds(500))
+        #expect(busy.host.deadlineChecks == 8)
+        _ = try busy.channel.finish(acceptAlreadyClosed: true)
+        _ = try idle.channel.finish(acceptAlreadyClosed: true)
     }
 
     @Test("a connection that arrives between two sweeps gets its full limit")
