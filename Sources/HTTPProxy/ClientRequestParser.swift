@@ -93,49 +93,64 @@ extension ClientRequestHead {
     package var upstreamHeadCapacity: Int { self.bytes.readableBytes + 192 }
 
     /// `upstreamHead`, written at the end of `buffer` (the proxy's is a recycled one).
+    ///
+    /// In two passes over the same pieces: one counts the bytes, the other
+    /// copies them into the buffer's writable space in one
+    /// `writeWithUnsafeMutableBytes`, instead of a dozen `ByteBuffer` writes
+    /// that each check capacity and uniqueness.
     package func writeUpstreamHead(forwarded: ForwardedHeaders, hostFallback: String? = nil, into buffer: inout ByteBuffer) {
+        var counter = HeadByteCounter()
+        self.emitUpstreamHead(forwarded: forwarded, hostFallback: hostFallback, to: &counter)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: counter.count) { space in
+            var writer = HeadByteWriter(space)
+            self.emitUpstreamHead(forwarded: forwarded, hostFallback: hostFallback, to: &writer)
+            return writer.count
+        }
+    }
+
+    private func emitUpstreamHead(forwarded: ForwardedHeaders, hostFallback: String?, to output: inout some HeadByteOutput) {
         let head = self
         head.bytes.withUnsafeReadableBytes { bytes in
             // "METHOD target" as sent.
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
-            buffer.writeStaticString(" HTTP/1.1\r\n")
+            output.put(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
+            output.put(" HTTP/1.1\r\n")
             if let hostFallback {
                 // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
                 // requires one: the address the client reached (nginx's $host falls
                 // back to the server's name the same way).
-                buffer.writeStaticString("host: ")
-                buffer.writeString(hostFallback)
-                buffer.writeStaticString("\r\n")
+                output.put("host: ")
+                output.put(hostFallback)
+                output.put("\r\n")
             }
             HeadLines.forEachRun(head.lines) { run in
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
+                output.put(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
             }
         }
-        buffer.writeStaticString("x-forwarded-for: ")
-        buffer.writeString(forwarded.forwardedFor)
-        buffer.writeStaticString("\r\nx-forwarded-proto: ")
-        buffer.writeString(forwarded.forwardedProto)
+        output.put("x-forwarded-for: ")
+        output.put(forwarded.forwardedFor)
+        output.put("\r\nx-forwarded-proto: ")
+        output.put(forwarded.forwardedProto)
         if let host = forwarded.forwardedHost {
-            buffer.writeStaticString("\r\nx-forwarded-host: ")
-            buffer.writeString(host)
+            output.put("\r\nx-forwarded-host: ")
+            output.put(host)
         }
-        buffer.writeStaticString("\r\nx-real-ip: ")
-        buffer.writeString(forwarded.realIP)
-        buffer.writeStaticString("\r\n")
+        output.put("\r\nx-real-ip: ")
+        output.put(forwarded.realIP)
+        output.put("\r\n")
         switch head.framing {
         case .chunked:
-            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+            output.put("transfer-encoding: chunked\r\n")
         case .length(let length):
-            buffer.writeStaticString("content-length: ")
-            buffer.writeString(String(length))
-            buffer.writeStaticString("\r\n")
+            output.put("content-length: ")
+            output.put(String(length))
+            output.put("\r\n")
         case .none:
             if Self.expectsBody(head.method) {
                 // No body sent: say so (some app servers answer 411 to a POST without a length).
-                buffer.writeStaticString("content-length: 0\r\n")
+                output.put("content-length: 0\r\n")
             }
         }
-        buffer.writeStaticString("\r\n")
+        output.put("\r\n")
     }
 
     private static func expectsBody(_ method: String) -> Bool {

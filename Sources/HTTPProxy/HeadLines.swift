@@ -169,3 +169,48 @@ extension HeadLines {
         }
     }
 }
+
+/// Where a head being encoded goes: a counter (the first pass) or a buffer's
+/// writable space (the second).
+protocol HeadByteOutput {
+    mutating func put(_ bytes: UnsafeRawBufferPointer)
+}
+
+extension HeadByteOutput {
+    mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Counts what would be written.
+struct HeadByteCounter: HeadByteOutput {
+    private(set) var count = 0
+
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        self.count += bytes.count
+    }
+}
+
+/// Copies into `space`, sized by a `HeadByteCounter` pass over the same
+/// pieces. Bytes past its end are dropped rather than written out of bounds
+/// (the two passes agree, so none are).
+struct HeadByteWriter: HeadByteOutput {
+    private let space: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ space: UnsafeMutableRawBufferPointer) {
+        self.space = space
+    }
+
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        let length = min(bytes.count, self.space.count - self.count)
+        guard length > 0, let source = bytes.baseAddress, let target = self.space.baseAddress else { return }
+        (target + self.count).copyMemory(from: source, byteCount: length)
+        self.count += length
+    }
+}
