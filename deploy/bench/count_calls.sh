@@ -2,8 +2,8 @@
 # Counts, per request, the calls a running proxy makes to malloc, swift_allocObject,
 # swift_retain and swift_release while wrk loads it with small keep-alive GETs
 # (uprobes through `perf probe`; root). Unlike CPU time on a shared VM these
-# counts repeat closely between runs (retains and releases within ~2 of ~260
-# and ~300; mallocs within ~0.4, as the number of requests in flight together
+# counts repeat closely between runs (retains and releases within ~2 of ~245
+# and ~280; mallocs within ~0.4, as the number of requests in flight together
 # varies), so they show what a change to the request path did even when a
 # timing cannot.
 #
