@@ -6,8 +6,8 @@ import Synchronization
 /// The recording methods are called from event loops on the request path: the
 /// first call for a label set creates the series (the registry's lock); every
 /// later call finds it in a small lock-protected cache (one uncontended lock;
-/// a dictionary lookup unless the labels are the last call's) and updates it with atomics (counters, gauges) or
-/// one short lock (the histogram).
+/// a dictionary lookup unless the labels are the last call's) and updates it
+/// with atomics (counters, gauges) or one short lock (the histogram).
 ///
 /// The registry is used directly rather than through a global
 /// `MetricsSystem.bootstrap`: the names, labels and help texts are ours and

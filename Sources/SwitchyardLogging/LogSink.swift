@@ -27,10 +27,11 @@ extension LogLineSink {
 /// switch and a futex call each): it drains every `flushInterval`, or at once
 /// when `batchBytes` are pending. A line therefore reaches stdout within
 /// `flushInterval` (10 ms by default). The batch (256 KiB) is larger than
-/// what 10 ms of decision lines at ~60,000 requests/s add up to (~180 KiB),
-/// so at that rate the writer wakes 100 times a second on its own clock; at
-/// 64 KiB it was woken ~230 times, each a futex call on the event loop and
-/// two context switches on a busy CPU.
+/// what 10 ms of decision lines add up to at ~55,000 small requests/s
+/// (~150 KiB), so at that rate the writer wakes 100 times a second on its own
+/// clock; with 64 KiB it was switched in ~430 times a second (counted from
+/// /proc), each wake-up a futex call on the event loop and two context
+/// switches on a busy CPU.
 public final class StandardOutputSink: LogLineSink {
     private struct State {
         var pending: [UInt8] = []
