@@ -71,10 +71,10 @@ final class ClientConnectionTimeouts {
         self.state = .inRequest
     }
 
-    /// The response was sent: the connection is idle from now.
-    func responseComplete() {
+    /// The response was sent: the connection is idle from `now` (the loop's clock when not given).
+    func responseComplete(now: NIODeadline? = nil) {
         self.state = .idle
-        self.since = self.sweep.now
+        self.since = now ?? self.sweep.now
     }
 
     /// The connection is active: its timeouts start.

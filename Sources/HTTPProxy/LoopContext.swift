@@ -115,8 +115,9 @@ final class LoopContext {
     }
 
     /// Returns a connection to its server's pool (most recently used last).
-    /// No timer per connection: `sweep` closes the ones idle too long.
-    func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount) {
+    /// No timer per connection: `sweep` closes the ones idle too long. `now`:
+    /// the caller's reading of the clock, when it has one.
+    func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount, now: NIODeadline = .now()) {
         guard connection.isUsable, keepalive > 0 else {
             connection.close()
             return
@@ -137,7 +138,7 @@ final class LoopContext {
         }
         connection.delegate = nil
         connection.idlePool = self
-        connection.idleSince = NIODeadline.now()
+        connection.idleSince = now
         self.idleTimeout = idleTimeout
         list.connections.append(connection)
         // Reads may have been held for the last exchange's client: an idle

@@ -672,6 +672,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     private func finishRelayed(_ exchange: Exchange, reusable: Bool) {
+        // One reading of the clock for the pool's idle time, the decision's
+        // duration and the connection's idle timeout.
+        let now = NIODeadline.now()
         self.exchange = nil
         let connection = exchange.connection
         exchange.connection = nil
@@ -684,22 +687,24 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         if let connection {
             connection.delegate = nil
             if exchange.upstreamKeepAlive && reusable && exchange.requestEnded && exchange.pending.isEmpty {
-                self.loop.release(connection, keepalive: exchange.snapshot.configuration.upstream.keepalive, idleTimeout: self.idleTimeout(exchange))
+                self.loop.release(
+                    connection, keepalive: exchange.snapshot.configuration.upstream.keepalive, idleTimeout: self.idleTimeout(exchange),
+                    now: now)
             } else {
                 connection.close()
             }
         }
-        self.logDecision(exchange, status: exchange.status, server: exchange.server)
-        self.completeResponse(exchange)
+        self.logDecision(exchange, status: exchange.status, server: exchange.server, now: now)
+        self.completeResponse(exchange, now: now)
         // Written long ago (a retry would have re-sent it before the response).
         self.loop.recycle(exchange.upstreamHead)
     }
 
     /// Ends the response (the last chunk when chunked); closes or resumes
     /// reading as the connection state says.
-    private func completeResponse(_ exchange: Exchange) {
+    private func completeResponse(_ exchange: Exchange, now: NIODeadline = .now()) {
         guard let context = self.context else { return }
-        self.timeouts.responseComplete()
+        self.timeouts.responseComplete(now: now)
         let close = self.closeAfterResponse || !exchange.clientKeepAlive || self.runtime.isDraining || !exchange.requestEnded
         let last = exchange.chunkedToClient ? ChunkedFraming.lastChunk : nil
         if close {
@@ -822,7 +827,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         return "\(ip):\(port)"
     }
 
-    private func record(_ exchange: Exchange, status: Int, server: UpstreamServerState?) -> DecisionRecord {
+    private func record(_ exchange: Exchange, status: Int, server: UpstreamServerState?, now: NIODeadline = .now()) -> DecisionRecord {
         let lag: Double? = exchange.replicaName.flatMap { exchange.board.entry($0).lagSeconds } ?? (exchange.replicaIndex != nil ? 0 : nil)
         return DecisionRecord(
             timestampMillis: exchange.timestampMillis,
@@ -837,13 +842,13 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             pin: exchange.pin,
             status: status,
             attempts: exchange.attempts,
-            durationSeconds: Double(NIODeadline.now().uptimeNanoseconds &- exchange.startNanos) / 1e9,
+            durationSeconds: Double(now.uptimeNanoseconds &- exchange.startNanos) / 1e9,
             pinSet: exchange.pinSet
         )
     }
 
-    private func logDecision(_ exchange: Exchange, status: Int, server: UpstreamServerState?) {
-        let record = self.record(exchange, status: status, server: server)
+    private func logDecision(_ exchange: Exchange, status: Int, server: UpstreamServerState?, now: NIODeadline = .now()) {
+        let record = self.record(exchange, status: status, server: server, now: now)
         let configuration = exchange.snapshot.configuration.log
         if configuration.decisions {
             // Built in the loop's array from the last line (taken out first, so it is not shared).
