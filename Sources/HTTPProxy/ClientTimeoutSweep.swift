@@ -12,7 +12,8 @@ import NIOCore
 /// shortened `upstream.response_timeout`, the next connection opened brings it down.
 final class ClientTimeoutSweep {
     private let eventLoop: any EventLoop
-    private var members: [ClientConnectionTimeouts] = []
+    /// (`@exclusivity(unchecked)`: see `LoopContext`.)
+    @exclusivity(unchecked) private var members: [ClientConnectionTimeouts] = []
     private var task: Scheduled<Void>?
     private var taskFires: NIODeadline = .distantFuture
     private var period: TimeAmount = .hours(1)

@@ -3,7 +3,8 @@ import NIOHTTP1
 import SwitchyardCore
 
 /// One request/response in flight on a client connection. Loop-confined;
-/// owned by `ProxyServerHandler`.
+/// owned by `ProxyServerHandler`. The `@exclusivity(unchecked)` marks: see
+/// `LoopContext`.
 final class Exchange {
     /// Request bodies up to this size are kept so an idempotent request can be
     /// re-sent to another server after its connection failed.
@@ -30,7 +31,7 @@ final class Exchange {
     let upstreamChunked: Bool
 
     // Attempts
-    var tried = TriedServers()
+    @exclusivity(unchecked) var tried = TriedServers()
     var attempts = 0
     var server: UpstreamServerState?
     var replicaIndex: Int?
@@ -43,9 +44,9 @@ final class Exchange {
     var requestEnded = false
     var bodyBytes = 0
     /// Parts received and not yet written to the current connection.
-    var pending: [ByteBuffer] = []
+    @exclusivity(unchecked) var pending: [ByteBuffer] = []
     /// Every part so far while the body is small; nil once it is too large to replay.
-    var replay: [ByteBuffer]? = []
+    @exclusivity(unchecked) var replay: [ByteBuffer]? = []
     /// Body bytes written to some upstream connection.
     var bodyBytesWritten = 0
 
@@ -62,9 +63,9 @@ final class Exchange {
     /// join it, so a small response leaves in one write (see
     /// `ProxyServerHandler.writeToClient`). Here rather than on the handler:
     /// an idle connection does not pay for it.
-    var unwrittenHead: ByteBuffer?
+    @exclusivity(unchecked) var unwrittenHead: ByteBuffer?
     /// Upstream events held while the pin position is being fetched (replayed in order).
-    var held: [HeldUpstreamEvent]? = nil
+    @exclusivity(unchecked) var held: [HeldUpstreamEvent]? = nil
 
     init(
         snapshot: ProxySnapshot,

@@ -30,7 +30,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private let loop: LoopContext
     /// The connection's header and idle timeouts (driven from here).
     private let timeouts: ClientConnectionTimeouts
-    private var parser: ClientRequestParser
+    /// (`@exclusivity(unchecked)`: see `LoopContext`.)
+    @exclusivity(unchecked) private var parser: ClientRequestParser
     private var context: ChannelHandlerContext?
     private var clientAddress = "unknown"
     private var exchange: Exchange?

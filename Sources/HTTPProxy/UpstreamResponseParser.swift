@@ -98,7 +98,7 @@ package final class UpstreamResponseParser {
 
     private var state = State.idle
     private var isHEAD = false
-    private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: true)
+    @exclusivity(unchecked) private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: true)
     /// Head bytes received so far, when a head spans reads.
     private var partialHead: ByteBuffer?
     /// How far `partialHead` has been searched for the head's end.
@@ -106,8 +106,9 @@ package final class UpstreamResponseParser {
     /// Reused by every head this connection parses (a pooled upstream
     /// connection carries many): no array is allocated per response while the
     /// last head is gone by the time the next one is parsed.
-    private var lineScratch: [HeadLines.Line] = []
-    private var runScratch: [HeadLines.Run] = []
+    /// (`@exclusivity(unchecked)`: see `LoopContext`.)
+    @exclusivity(unchecked) private var lineScratch: [HeadLines.Line] = []
+    @exclusivity(unchecked) private var runScratch: [HeadLines.Run] = []
 
     package init() {}
 
