@@ -181,9 +181,15 @@ extension HeadByteOutput {
         text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A native string's bytes are read where they are: no copy of the
+    /// string (the `var` copy `withUTF8` needs cost a retain and a release
+    /// per value, two passes per head).
     mutating func put(_ text: String) {
-        var text = text
-        text.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { self.put(UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 
