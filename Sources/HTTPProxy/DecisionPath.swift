@@ -7,11 +7,11 @@ import SwitchyardLogging
 /// exactly what `ProxyServerHandler` runs.
 package enum DecisionPath {
     package static func decide(
-        _ head: ClientRequestHead, path: String, snapshot: ProxySnapshot, board: ReplicaStatusBoard, pinCache: inout PinVerificationCache,
-        now: UInt64
+        _ head: ClientRequestHead, path: String, snapshot: ProxySnapshot, replicaEntries: [ReplicaStatusBoard.Entry],
+        pinCache: inout PinVerificationCache, now: UInt64
     ) -> (pin: PinStatus, decision: RouteDecision) {
         let pin = head.hasCookie ? Self.pinStatus(head, snapshot: snapshot, cache: &pinCache) : .none
-        let decision = snapshot.withReplicaAvailability(board: board, now: now) { replicas in
+        let decision = snapshot.withReplicaAvailability(entries: replicaEntries, now: now) { replicas in
             snapshot.router.decide(method: head.method, path: path[...], header: { head.firstValue($0) }, pin: pin, replicas: replicas)
         }
         return (pin, decision)

@@ -11,7 +11,9 @@ final class Exchange {
     static let replayLimit = 64 * 1024
 
     let snapshot: ProxySnapshot
-    let board: ReplicaStatusBoard
+    /// The replica board's entries when the request came, in the snapshot's
+    /// replica order (the decision line's `lag_s` is the chosen replica's).
+    let replicaEntries: [ReplicaStatusBoard.Entry]
     let startNanos: UInt64
     let timestampMillis: UInt64
     let method: String
@@ -69,7 +71,7 @@ final class Exchange {
 
     init(
         snapshot: ProxySnapshot,
-        board: ReplicaStatusBoard,
+        replicaEntries: [ReplicaStatusBoard.Entry],
         startNanos: UInt64,
         timestampMillis: UInt64,
         method: String,
@@ -84,7 +86,7 @@ final class Exchange {
         upstreamChunked: Bool
     ) {
         self.snapshot = snapshot
-        self.board = board
+        self.replicaEntries = replicaEntries
         self.startNanos = startNanos
         self.timestampMillis = timestampMillis
         self.method = method

@@ -32,6 +32,8 @@ final class LoopContext {
     @exclusivity(unchecked) private var replicaBalancer = Balancer(.roundRobin, weights: [])
     /// Pin cookies this loop has verified (a pinned client repeats its cookie on every request).
     @exclusivity(unchecked) var pinCache = PinVerificationCache()
+    /// The replica board's entries in the current snapshot's replica order.
+    @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
     /// The array the last decision line was built in, kept for the next one.
     @exclusivity(unchecked) var decisionLineStorage: [UInt8] = []
     /// The header lines of the request head being parsed on this loop (see

@@ -224,11 +224,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
 
         // Pin and routing decision.
-        let board = self.runtime.replicaBoard
+        let replicaEntries = self.loop.replicaEntryCache.entries(board: self.runtime.replicaBoard, snapshot: snapshot)
         let path = head.path
         let method = head.method
         let (pin, decision) = DecisionPath.decide(
-            head, path: path, snapshot: snapshot, board: board, pinCache: &self.loop.pinCache, now: now)
+            head, path: path, snapshot: snapshot, replicaEntries: replicaEntries, pinCache: &self.loop.pinCache, now: now)
 
         // The head the app server sees.
         let forwarded = ForwardedHeaders.compute(
@@ -246,7 +246,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
         let exchange = Exchange(
             snapshot: snapshot,
-            board: board,
+            replicaEntries: replicaEntries,
             startNanos: now,
             timestampMillis: WallClock.nowMillis(),
             method: method,
@@ -829,7 +829,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     private func record(_ exchange: Exchange, status: Int, server: UpstreamServerState?, now: NIODeadline = .now()) -> DecisionRecord {
-        let lag: Double? = exchange.replicaName.flatMap { exchange.board.entry($0).lagSeconds } ?? (exchange.replicaIndex != nil ? 0 : nil)
+        let lag: Double? = exchange.replicaIndex.map { index in
+            index < exchange.replicaEntries.count ? exchange.replicaEntries[index].lagSeconds ?? 0 : 0
+        }
         return DecisionRecord(
             timestampMillis: exchange.timestampMillis,
             method: exchange.method,

@@ -7,10 +7,18 @@ extension ProxySnapshot {
     public func withReplicaAvailability<Result>(
         board: ReplicaStatusBoard, now: UInt64, _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
     ) -> Result {
-        let replicas = self.configuration.replicas
-        return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: replicas.count) { buffer in
-            for (index, replica) in replicas.enumerated() {
-                let entry = board.entry(replica.name)
+        self.withReplicaAvailability(entries: self.configuration.replicas.map { board.entry($0.name) }, now: now, body)
+    }
+
+    /// The same from the board's entries in this snapshot's replica order
+    /// (`ReplicaEntryCache`), as the request path has them.
+    package func withReplicaAvailability<Result>(
+        entries: [ReplicaStatusBoard.Entry], now: UInt64, _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
+    ) -> Result {
+        let count = min(entries.count, self.replicaServers.count)
+        return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: count) { buffer in
+            for index in 0..<count {
+                let entry = entries[index]
                 let anyUp = self.replicaServers[index].contains { $0.isUp(now: now) }
                 buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
             }

@@ -38,3 +38,25 @@ public final class ReplicaStatusBoard: AtomicReference, Sendable {
         self.entries[name] ?? Entry(inRotation: true)
     }
 }
+
+/// A board's entries in a snapshot's replica order, looked up by name once
+/// per board and snapshot rather than per request (each lookup hashes the
+/// name: three per proxied read). One per event loop; holding the two
+/// objects it was made from, it cannot mistake a new one for them.
+package struct ReplicaEntryCache {
+    private var board: ReplicaStatusBoard?
+    private var snapshot: ProxySnapshot?
+    private var entries: [ReplicaStatusBoard.Entry] = []
+
+    package init() {}
+
+    /// `board.entry(replica.name)` for each of `snapshot`'s replicas, in order.
+    package mutating func entries(board: ReplicaStatusBoard, snapshot: ProxySnapshot) -> [ReplicaStatusBoard.Entry] {
+        if board !== self.board || snapshot !== self.snapshot {
+            self.entries = snapshot.configuration.replicas.map { board.entry($0.name) }
+            self.board = board
+            self.snapshot = snapshot
+        }
+        return self.entries
+    }
+}

@@ -299,10 +299,11 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("handler: replica availability list") { benchmark in
-        let board = runtime.replicaBoard
+        var entries = ReplicaEntryCache()
         let at = nioNow()
         for _ in benchmark.scaledIterations {
-            blackHole(snapshot.withReplicaAvailability(board: board, now: at) { $0.count })
+            let replicaEntries = entries.entries(board: runtime.replicaBoard, snapshot: snapshot)
+            blackHole(snapshot.withReplicaAvailability(entries: replicaEntries, now: at) { $0.count })
         }
     }
 
@@ -312,11 +313,13 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
+        var entries = ReplicaEntryCache()
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
-                plainHeaders, path: plainHeaders.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
+                plainHeaders, path: plainHeaders.path, snapshot: snapshot,
+                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
             if case .replicas(let set) = decision.target {
                 blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
             }
@@ -327,11 +330,13 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
+        var entries = ReplicaEntryCache()
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
-                pinnedHeaders, path: pinnedHeaders.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
+                pinnedHeaders, path: pinnedHeaders.path, snapshot: snapshot,
+                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
             if case .primary = decision.target {
                 blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             }
@@ -342,12 +347,14 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
+        var entries = ReplicaEntryCache()
         let post = parsedHead("POST /items HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nContent-Length: 2\r\n\r\n")
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
-                post, path: post.path, snapshot: snapshot, board: runtime.replicaBoard, pinCache: &cache, now: at)
+                post, path: post.path, snapshot: snapshot,
+                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
                 let cookie = snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(PinToken(issuedAtMillis: WallClock.nowMillis()))
