@@ -11,8 +11,14 @@ package enum DecisionPath {
         pinCache: inout PinVerificationCache, now: UInt64
     ) -> (pin: PinStatus, decision: RouteDecision) {
         let pin = head.hasCookie ? Self.pinStatus(head, snapshot: snapshot, cache: &pinCache) : .none
-        let decision = snapshot.withReplicaAvailability(entries: replicaEntries, now: now) { replicas in
-            snapshot.router.decide(method: head.method, path: path[...], header: { head.firstValue($0) }, pin: pin, replicas: replicas)
+        // The closures reach the head through a pointer: captured by value,
+        // it was copied into each closure's context (a retain and a release
+        // for each of its buffers and strings, twice per request).
+        let decision = withUnsafePointer(to: head) { head in
+            snapshot.withReplicaAvailability(entries: replicaEntries, now: now) { replicas in
+                snapshot.router.decide(
+                    method: head.pointee.method, path: path[...], header: { head.pointee.firstValue($0) }, pin: pin, replicas: replicas)
+            }
         }
         return (pin, decision)
     }
