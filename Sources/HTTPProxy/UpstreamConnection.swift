@@ -27,8 +27,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     let server: UpstreamServerState
     /// Strong on purpose (a weak reference would give the handler a side table
     /// and slow every retain/release of it); cleared whenever the exchange ends,
-    /// the connection closes or returns to a pool.
-    var delegate: (any UpstreamConnectionDelegate)?
+    /// the connection closes or returns to a pool. The protocol's one
+    /// conformer, stored as itself: its methods are called directly rather
+    /// than through an existential's witness table.
+    var delegate: ProxyServerHandler?
     /// The pool holding this connection while it is idle (the loop's context lives as long as its loop).
     var idlePool: LoopContext?
     /// When it went back to its pool.
