@@ -26,7 +26,9 @@ final class LoopContext {
     private final class IdleList {
         @exclusivity(unchecked) var connections: [UpstreamConnection] = []
     }
-    @exclusivity(unchecked) private var idle: [ObjectIdentifier: IdleList] = [:]
+    /// Indexed by `UpstreamServerState.ordinal` (nil for servers this loop
+    /// has pooled nothing for).
+    @exclusivity(unchecked) private var idle: [IdleList?] = []
     private var balancerGeneration = -1
     @exclusivity(unchecked) private var primaryBalancer = Balancer(.roundRobin, weights: [])
     @exclusivity(unchecked) private var replicaBalancer = Balancer(.roundRobin, weights: [])
@@ -118,7 +120,7 @@ final class LoopContext {
     // MARK: Keep-alive pools
 
     func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
-        guard let list = self.idle[ObjectIdentifier(server)] else { return nil }
+        guard server.ordinal < self.idle.count, let list = self.idle[server.ordinal] else { return nil }
         while let connection = list.connections.popLast() {
             connection.idlePool = nil
             if connection.isUsable {
@@ -136,13 +138,16 @@ final class LoopContext {
             connection.close()
             return
         }
-        let key = ObjectIdentifier(connection.server)
+        let ordinal = connection.server.ordinal
+        if ordinal >= self.idle.count {
+            self.idle.append(contentsOf: repeatElement(nil, count: ordinal + 1 - self.idle.count))
+        }
         let list: IdleList
-        if let existing = self.idle[key] {
+        if let existing = self.idle[ordinal] {
             list = existing
         } else {
             list = IdleList()
-            self.idle[key] = list
+            self.idle[ordinal] = list
         }
         if list.connections.count >= keepalive {  // keepalive > 0 (above): the list is not empty
             // Keep the most recently used ones (nginx's behaviour): drop the oldest.
@@ -163,7 +168,9 @@ final class LoopContext {
 
     /// Called by a pooled connection that closed while idle.
     func remove(_ connection: UpstreamConnection) {
-        self.idle[ObjectIdentifier(connection.server)]?.connections.removeAll { $0 === connection }
+        let ordinal = connection.server.ordinal
+        guard ordinal < self.idle.count else { return }
+        self.idle[ordinal]?.connections.removeAll { $0 === connection }
     }
 
     private var idleTimeout = TimeAmount.seconds(60)
@@ -182,7 +189,7 @@ final class LoopContext {
     private func sweep() {
         let cutoff = NIODeadline.now() - self.idleTimeout
         var expired: [UpstreamConnection] = []
-        for list in self.idle.values {
+        for case let list? in self.idle {
             // Lists are ordered by release time: the expired ones are at the front.
             let stale = list.connections.prefix { $0.idleSince <= cutoff }
             guard !stale.isEmpty else { continue }
@@ -200,7 +207,7 @@ final class LoopContext {
         self.clientTimeouts.cancel()
         self.sweeper?.cancel()
         self.sweeper = nil
-        let all = self.idle.values.flatMap(\.connections)
+        let all = self.idle.compactMap { $0 }.flatMap(\.connections)
         self.idle.removeAll()
         for connection in all {
             connection.idlePool = nil

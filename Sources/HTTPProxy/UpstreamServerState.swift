@@ -15,6 +15,11 @@ public final class UpstreamServerState: Sendable {
     public let pool: String
     /// Resolved once, when the configuration is loaded (never on an event loop).
     public let socketAddress: SocketAddress?
+    /// A number of its own, given out in order and never reused: the event
+    /// loops find their pools of idle connections to it by this index (a
+    /// lookup keyed by the object hashed it, twice per proxied request).
+    public let ordinal: Int
+    private static let nextOrdinal = ManagedAtomic<Int>(0)
     private let health = Mutex(PassiveHealth())
     private let downUntil = ManagedAtomic<UInt64>(0)
     private let failing = ManagedAtomic<Bool>(false)
@@ -25,6 +30,7 @@ public final class UpstreamServerState: Sendable {
         self.address = address
         self.addressText = address.description
         self.pool = pool
+        self.ordinal = Self.nextOrdinal.loadThenWrappingIncrement(ordering: .relaxed)
         self.socketAddress =
             (try? SocketAddress(ipAddress: address.host, port: address.port))
             ?? (try? SocketAddress.makeAddressResolvingHost(address.host, port: address.port))
