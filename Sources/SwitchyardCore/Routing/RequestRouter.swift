@@ -3,10 +3,15 @@
 public struct RequestRouter: Sendable {
     public let configuration: RoutingConfiguration
     public let pinMode: PinConfiguration.Mode
+    /// `configuration.readMethods` as a list while it is short (the usual two
+    /// or three): comparing a method with each is cheaper than hashing it for
+    /// the set, once per request.
+    private let readMethodList: [String]?
 
     public init(configuration: RoutingConfiguration, pinMode: PinConfiguration.Mode) {
         self.configuration = configuration
         self.pinMode = pinMode
+        self.readMethodList = configuration.readMethods.count <= 8 ? Array(configuration.readMethods) : nil
     }
 
     /// The first rule whose every condition holds, if any.
@@ -18,7 +23,11 @@ public struct RequestRouter: Sendable {
     }
 
     public func isRead(method: String) -> Bool {
-        self.configuration.readMethods.contains(method)
+        guard let list = self.readMethodList else { return self.configuration.readMethods.contains(method) }
+        for readMethod in list where readMethod == method {
+            return true
+        }
+        return false
     }
 
     /// Decides where a request goes.
