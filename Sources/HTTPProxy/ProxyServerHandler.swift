@@ -100,6 +100,10 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         guard !self.processing else { return }
         self.processing = true
         defer { self.processing = false }
+        // One reading of the clock for every event of this pass (they are
+        // microseconds apart): a request without a body gets its head and
+        // its end in the same pass.
+        var clock = PassClock()
         while !(self.exchange?.requestEnded ?? false), !self.closeAfterResponse || self.discardingBody {
             let event: ClientRequestParser.Event?
             do {
@@ -111,11 +115,11 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             switch event {
             case .head(let head):
                 self.discardingBody = false
-                self.receivedHead(head, context: context)
+                self.receivedHead(head, context: context, now: clock.now())
             case .body(let buffer):
                 self.receivedBody(buffer)
             case .end:
-                self.receivedEnd(context: context)
+                self.receivedEnd(context: context, now: clock.now())
             case nil:
                 if self.parser.hasPartialHead {
                     // Bytes that completed no head: a head on its way.
@@ -205,10 +209,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     // MARK: Request
 
-    private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext) {
+    private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext, now: UInt64) {
         let snapshot = self.runtime.snapshot
         let configuration = snapshot.configuration
-        let now = NIODeadline.now().uptimeNanoseconds
         self.timeouts.requestHeadReceived()
 
         // The parser refused every malformed or ambiguous head (smuggling
@@ -295,7 +298,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receivedEnd(context: ChannelHandlerContext) {
+    private func receivedEnd(context: ChannelHandlerContext, now: UInt64) {
         if self.discardingBody {
             self.discardingBody = false
             return
@@ -313,7 +316,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 connection.flush()
                 self.upstreamNeedsFlush = false
             }
-            self.startResponseDeadline(exchange, now: NIODeadline.now().uptimeNanoseconds)
+            self.startResponseDeadline(exchange, now: now)
         }
     }
 
@@ -929,5 +932,18 @@ extension StringProtocol where SubSequence == Substring {
             return ""
         }
         return self[first...last]
+    }
+}
+
+/// The monotonic clock (uptime nanoseconds), read at most once: on the first
+/// `now()` of a pass over buffered request events.
+private struct PassClock {
+    private var reading: UInt64?
+
+    mutating func now() -> UInt64 {
+        if let reading { return reading }
+        let reading = NIODeadline.now().uptimeNanoseconds
+        self.reading = reading
+        return reading
     }
 }
