@@ -34,6 +34,9 @@ final class LoopContext {
     @exclusivity(unchecked) private var replicaBalancer = Balancer(.roundRobin, weights: [])
     /// Pin cookies this loop has verified (a pinned client repeats its cookie on every request).
     @exclusivity(unchecked) var pinCache = PinVerificationCache()
+    /// The decision log's wall-clock time, derived from the monotonic reading
+    /// each request already has.
+    @exclusivity(unchecked) var wallClock = WallClockEstimate()
     /// The replica board's entries in the current snapshot's replica order.
     @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
     /// The array the last decision line was built in, kept for the next one.
@@ -234,5 +237,26 @@ final class LoopContext {
         return bootstrap.connect(to: address).flatMapThrowing { channel in
             try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
         }
+    }
+}
+
+/// Wall-clock milliseconds from a monotonic reading plus an offset to the
+/// real-time clock, re-read once a second (as nginx caches its time once per
+/// event-loop turn): a request's log timestamp costs no clock call of its
+/// own. After a step of the system clock, timestamps follow within a second.
+struct WallClockEstimate {
+    private var offsetNanos: UInt64 = 0
+    private var refreshAt: UInt64 = 0
+
+    /// `uptimeNanos`: `NIODeadline`'s monotonic nanoseconds.
+    mutating func millis(uptimeNanos: UInt64) -> UInt64 {
+        if uptimeNanos >= self.refreshAt {
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            let real = UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+            self.offsetNanos = real &- uptimeNanos
+            self.refreshAt = uptimeNanos &+ 1_000_000_000
+        }
+        return (uptimeNanos &+ self.offsetNanos) / 1_000_000
     }
 }

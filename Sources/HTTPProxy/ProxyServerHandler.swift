@@ -251,7 +251,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             snapshot: snapshot,
             replicaEntries: replicaEntries,
             startNanos: now,
-            timestampMillis: WallClock.nowMillis(),
+            timestampMillis: self.loop.wallClock.millis(uptimeNanos: now),
             method: method,
             path: path,
             client: forwarded.realIP,
