@@ -52,10 +52,17 @@ public struct DecisionRecord: Sendable {
     /// decided per field. `DecisionLineTests` holds it to the line the keyed
     /// `LogLine` methods build field by field.
     public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8] = []) -> [UInt8] {
+        var timestamps = TimestampCache()
+        return self.logBytes(format: format, reusing: storage, timestamps: &timestamps)
+    }
+
+    /// The same, stamped through `timestamps` (the request path keeps one per
+    /// event loop: the date and time are formatted once a second).
+    public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8], timestamps: inout TimestampCache) -> [UInt8] {
         let json = format == .json
         var line = LogLine(format: format, reusing: consume storage)
         line.literal(json ? #""ts":"# : "ts=")
-        line.timestampValue(millis: self.timestampMillis)
+        line.timestampValue(millis: self.timestampMillis, cache: &timestamps)
         line.literal(json ? #","level":"info","msg":"route","method":"# : " level=info msg=route method=")
         line.stringValue(self.method)
         line.literal(json ? #","path":"# : " path=")

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SwitchyardCore
+import SwitchyardLogging
 
 /// Per event loop state: its balancers and its keep-alive pools, one per
 /// server (like an nginx worker: nothing here is shared or locked).
@@ -37,6 +38,8 @@ final class LoopContext {
     /// The decision log's wall-clock time, derived from the monotonic reading
     /// each request already has.
     @exclusivity(unchecked) var wallClock = WallClockEstimate()
+    /// The decision lines' date and time, formatted once a second.
+    @exclusivity(unchecked) var timestamps = TimestampCache()
     /// The replica board's entries in the current snapshot's replica order.
     @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
     /// The array the last decision line was built in, kept for the next one.

@@ -860,7 +860,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             // Built in the loop's array from the last line (taken out first, so it is not shared).
             var storage: [UInt8] = []
             swap(&storage, &self.loop.decisionLineStorage)
-            let bytes = record.logBytes(format: configuration.format == .json ? .json : .logfmt, reusing: consume storage)
+            let bytes = record.logBytes(
+                format: configuration.format == .json ? .json : .logfmt, reusing: consume storage, timestamps: &self.loop.timestamps)
             self.runtime.decisionSink.write(bytes: bytes)
             self.loop.decisionLineStorage = bytes
         }

@@ -212,6 +212,13 @@ public struct LogLine: Sendable, LogByteOutput {
         if self.format == .json { self.put(UInt8(ascii: "\"")) }
     }
 
+    /// The same through `cache` (the date and time computed once a second).
+    public mutating func timestampValue(millis: UInt64, cache: inout TimestampCache) {
+        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+        WallClock.writeISO8601(millis: millis, cache: &cache, to: &self)
+        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+    }
+
     /// The finished line's bytes (no trailing newline).
     public func finishedBytes() -> [UInt8] {
         var bytes = self.bytes

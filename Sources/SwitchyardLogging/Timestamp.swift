@@ -30,6 +30,30 @@ public enum WallClock {
     /// (proleptic Gregorian calendar, days-to-civil after H. Hinnant), so a log
     /// line costs no libc call, and the 24 bytes go out in one piece.
     static func writeISO8601(millis: UInt64, to output: inout some LogByteOutput) {
+        var text = WallClock.iso8601Text(millis: millis)
+        withUnsafeBytes(of: &text) { output.put($0) }
+    }
+
+    /// The same through `cache`: the lines of one second compute the date
+    /// and time once, then only their milliseconds.
+    static func writeISO8601(millis: UInt64, cache: inout TimestampCache, to output: inout some LogByteOutput) {
+        let second = millis / 1000
+        if cache.second != second {
+            cache.text = WallClock.iso8601Text(millis: millis)
+            cache.second = second
+        }
+        var text = cache.text
+        withUnsafeMutableBytes(of: &text) { buffer in
+            let fraction = Int(millis % 1000)
+            buffer[20] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / 100)
+            buffer[21] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / 10 % 10)
+            buffer[22] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
+            output.put(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// `yyyy-mm-ddThh:mm:ss.mmmZ`, 24 bytes.
+    private static func iso8601Text(millis: UInt64) -> (UInt64, UInt64, UInt64) {
         let seconds = millis / 1000
         let days = Int64(seconds / 86_400)
         let secondOfDay = Int(seconds % 86_400)
@@ -66,7 +90,16 @@ public enum WallClock {
             buffer[19] = UInt8(ascii: ".")
             digits(Int(millis % 1000), 3, at: 23)
             buffer[23] = UInt8(ascii: "Z")
-            output.put(UnsafeRawBufferPointer(buffer))
         }
+        return text
     }
+}
+
+/// The date and time of the last second a line was stamped with (see
+/// `LogLine.timestampValue(millis:cache:)`): one per writer, e.g. per event loop.
+public struct TimestampCache: Sendable {
+    fileprivate var second: UInt64 = .max
+    fileprivate var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    public init() {}
 }

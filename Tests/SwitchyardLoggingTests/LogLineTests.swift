@@ -101,6 +101,26 @@ struct LogLineTests {
         }
     }
 
+    @Test("a timestamp through the per-second cache is the one formatted afresh, across seconds, days and years, forwards and back")
+    func cachedTimestampsMatchFreshOnes() {
+        // Runs of milliseconds inside one second and across second, day and year
+        // boundaries, then jumps (a clock stepped back included).
+        var millis: [UInt64] = []
+        for start: UInt64 in [1_735_689_599_990, 1_709_251_199_995, 1_764_979_200_000, 951_868_799_998] {
+            millis.append(contentsOf: start..<(start + 25))
+        }
+        millis.append(contentsOf: [1_764_979_200_000, 1_764_979_199_999, 0, 253_402_300_799_999, 1_764_979_200_001])
+        var cache = TimestampCache()
+        for value in millis {
+            var cached = LogLine(format: .logfmt)
+            cached.timestampValue(millis: value, cache: &cache)
+            var fresh = LogLine(format: .logfmt)
+            fresh.timestampValue(millis: value)
+            #expect(cached.finishedBytes() == fresh.finishedBytes(), "millis \(value)")
+            #expect(String(decoding: cached.finishedBytes(), as: UTF8.self) == WallClock.iso8601(millis: value), "millis \(value)")
+        }
+    }
+
     @Test("the stdout sink writes every line whole and in order, through both entry points")
     func sinkWritesLines() throws {
         var fds: [Int32] = [0, 0]
