@@ -54,6 +54,10 @@ final class LoopContext {
     static let spareHeadBufferCount = 64
     static let spareHeadBufferCapacity = 8 * 1024
 
+    /// What every channel here allocates with (none is given another
+    /// allocator): taken from here, a head's buffer costs no trip to the channel.
+    let allocator = ByteBufferAllocator()
+
     /// The header and idle timeouts of this loop's client connections.
     let clientTimeouts: ClientTimeoutSweep
 

@@ -49,6 +49,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private var inClientRead = false
     /// Something was written to the client since its last flush.
     private var clientNeedsFlush = false
+    /// The client channel's writability as its last change said (see
+    /// `UpstreamConnection.isWritable`).
+    private var clientWritable = true
     /// Up to this many bytes of body join the unwritten response head in one buffer.
     private static let coalesceLimit = 2048
     /// Past this many bytes of pipelined requests waiting behind a response,
@@ -147,7 +150,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        self.clientWritable = context.channel.isWritable
+        if self.clientWritable {
             self.exchange?.connection?.resumeReads()
         }
         context.fireChannelWritabilityChanged()
@@ -242,7 +246,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             host: head.host,
             trustedProxies: configuration.clients.trustedProxies
         )
-        var upstreamHead = self.loop.headBuffer(minimumCapacity: head.upstreamHeadCapacity, allocator: context.channel.allocator)
+        var upstreamHead = self.loop.headBuffer(minimumCapacity: head.upstreamHeadCapacity, allocator: self.loop.allocator)
         head.writeUpstreamHead(
             forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
             into: &upstreamHead)
@@ -561,14 +565,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// The client's response head: the status line and the app's header lines
     /// copied as they came (minus what never crosses the proxy), then ours.
     private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
-        guard let context = self.context else { return }
+        guard self.context != nil else { return }
         var capacity = head.bytes.readableBytes + 160
         switch head.framing {
         case .length(let length) where length <= Self.coalesceLimit: capacity += length
         case .chunked: capacity += 64
         default: break
         }
-        var buffer = self.loop.headBuffer(minimumCapacity: capacity, allocator: context.channel.allocator)
+        var buffer = self.loop.headBuffer(minimumCapacity: capacity, allocator: self.loop.allocator)
         buffer.writeStaticString(exchange.clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         head.bytes.withUnsafeReadableBytes { bytes in
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
@@ -921,7 +925,7 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
     }
 
     func upstreamMayRead(_ connection: UpstreamConnection) -> Bool {
-        (self.context?.channel.isWritable ?? true) && self.exchange?.held == nil
+        (self.context == nil || self.clientWritable) && self.exchange?.held == nil
     }
 }
 

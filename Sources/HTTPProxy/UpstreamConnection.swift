@@ -51,9 +51,13 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         self.context?.channel
     }
 
+    /// The channel's writability as its last change said (NIO fires the
+    /// change in the call that flips it): asked on every `read`, this saves
+    /// the trip through the context and the channel to NIO's atomic.
     var isWritable: Bool {
-        self.context?.channel.isWritable ?? false
+        self.context != nil && self.channelWritable
     }
+    private var channelWritable = true
 
     var isUsable: Bool {
         !self.isClosed && (self.context?.channel.isActive ?? false)
@@ -96,7 +100,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        self.channelWritable = context.channel.isWritable
+        if self.channelWritable {
             self.delegate?.upstreamBecameWritable(self)
         }
         context.fireChannelWritabilityChanged()
