@@ -59,8 +59,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
     private var channelWritable = true
 
+    /// Open and in a pipeline. A pooled connection became active before it
+    /// carried its first response, and NIO fires `channelInactive` (which
+    /// sets `isClosed`) in the call that closes the channel: no need to ask
+    /// the channel, twice per request.
     var isUsable: Bool {
-        !self.isClosed && (self.context?.channel.isActive ?? false)
+        !self.isClosed && self.context != nil
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
