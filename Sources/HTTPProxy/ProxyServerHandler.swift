@@ -636,7 +636,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             buffer.writeStaticString("set-cookie: ")
             buffer.writeString(snapshot.configuration.pin.cookie)
             buffer.writeStaticString("=")
-            buffer.writeString(snapshot.signer.sign(pin))
+            snapshot.signer.withSignedToken(pin) { _ = buffer.writeBytes($0) }
             buffer.writeString(snapshot.cookieAttributes)
             buffer.writeStaticString("\r\n")
             exchange.pinSet = true

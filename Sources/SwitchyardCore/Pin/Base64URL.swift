@@ -13,22 +13,45 @@ public enum Base64URL {
     }()
 
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            output.append(self.alphabet[Int(b0 >> 2)])
-            output.append(self.alphabet[Int(((b0 & 0x03) << 4) | ((b1 ?? 0) >> 4))])
-            if let b1 {
-                output.append(self.alphabet[Int(((b1 & 0x0F) << 2) | ((b2 ?? 0) >> 6))])
-            }
-            if let b2 {
-                output.append(self.alphabet[Int(b2 & 0x3F)])
+        Array(bytes).withUnsafeBytes { input in
+            String(unsafeUninitializedCapacity: Self.encodedCount(input.count)) { output in
+                Self.encode(input, into: UnsafeMutableRawBufferPointer(output))
             }
         }
-        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The characters `encode` gives for `count` bytes.
+    public static func encodedCount(_ count: Int) -> Int {
+        (count * 4 + 2) / 3
+    }
+
+    /// `encode` into `output`, without an array or a string; returns the
+    /// characters written. `output` must hold `encodedCount(bytes.count)`
+    /// (the callers' buffers are sized for fixed-length payloads and codes).
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(output.count >= Self.encodedCount(bytes.count), "Base64URL.encode: output too small")
+        return Self.alphabet.withUnsafeBufferPointer { alphabet in
+            var written = 0
+            var index = 0
+            while index < bytes.count {
+                let b0 = bytes[index]
+                let b1: UInt8? = index + 1 < bytes.count ? bytes[index + 1] : nil
+                let b2: UInt8? = index + 2 < bytes.count ? bytes[index + 2] : nil
+                output[written] = alphabet[Int(b0 >> 2)]
+                output[written + 1] = alphabet[Int(((b0 & 0x03) << 4) | ((b1 ?? 0) >> 4))]
+                written += 2
+                if let b1 {
+                    output[written] = alphabet[Int(((b1 & 0x0F) << 2) | ((b2 ?? 0) >> 6))]
+                    written += 1
+                }
+                if let b2 {
+                    output[written] = alphabet[Int(b2 & 0x3F)]
+                    written += 1
+                }
+                index += 3
+            }
+            return written
+        }
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {

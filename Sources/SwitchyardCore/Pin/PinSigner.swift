@@ -92,9 +92,28 @@ public struct PinSigner: Sendable {
     }
 
     public func sign(_ token: PinToken) -> String {
-        let payload = token.payload
-        let mac = self.authenticationCode(payload)
-        return Base64URL.encode(payload) + "." + Base64URL.encode(Array(mac))
+        self.withSignedToken(token) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The signed token's characters (what `sign` returns), in a buffer on
+    /// the stack for the length of `body`: the request path writes them
+    /// straight into the response head, with no array or string per token.
+    public func withSignedToken<Result>(_ token: PinToken, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        // 24 + 1 + 43 characters at most (`maximumTokenLength` is 80).
+        var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        return try withUnsafeMutableBytes(of: &storage) { output in
+            let count = token.withPayload { payload -> Int in
+                var mac = self.keyed
+                mac.update(data: payload)
+                let code = mac.finalize()
+                var written = Base64URL.encode(payload, into: output)
+                output[written] = UInt8(ascii: ".")
+                written += 1
+                written += code.withUnsafeBytes { Base64URL.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[written...])) }
+                return written
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: output[0..<count]))
+        }
     }
 
     /// Verifies a cookie value. An empty value is `.none`; a bad signature or

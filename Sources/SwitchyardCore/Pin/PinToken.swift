@@ -15,14 +15,30 @@ public struct PinToken: Sendable, Hashable {
         self.lsn = lsn
     }
 
-    public var payload: [UInt8] {
-        var bytes: [UInt8] = [PinToken.currentVersion, self.lsn == nil ? 0 : 1]
-        bytes.reserveCapacity(18)
-        PinToken.appendBigEndian(self.issuedAtMillis, to: &bytes)
-        if let lsn = self.lsn {
-            PinToken.appendBigEndian(lsn.value, to: &bytes)
+    /// `payload`, in a buffer on the stack for the length of `body`.
+    public func withPayload<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 18
+        return try withUnsafeMutableBytes(of: &storage) { buffer in
+            buffer[0] = PinToken.currentVersion
+            buffer[1] = self.lsn == nil ? 0 : 1
+            PinToken.storeBigEndian(self.issuedAtMillis, into: buffer, at: 2)
+            var count = 10
+            if let lsn = self.lsn {
+                PinToken.storeBigEndian(lsn.value, into: buffer, at: 10)
+                count = 18
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
-        return bytes
+    }
+
+    private static func storeBigEndian(_ value: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        for index in 0..<8 {
+            buffer[offset + index] = UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * index))
+        }
+    }
+
+    public var payload: [UInt8] {
+        self.withPayload { Array($0) }
     }
 
     /// Nil for an unknown version, unknown flags or a wrong length.
@@ -38,12 +54,6 @@ public struct PinToken: Sendable, Hashable {
             self.init(issuedAtMillis: PinToken.readBigEndian(bytes, at: 2), lsn: LSN(PinToken.readBigEndian(bytes, at: 10)))
         default:
             return nil
-        }
-    }
-
-    private static func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
         }
     }
 

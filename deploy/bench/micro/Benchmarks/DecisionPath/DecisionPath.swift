@@ -348,6 +348,7 @@ let benchmarks: @Sendable () -> Void = {
         let tried: Tried = nil
         var cache = PinVerificationCache()
         var entries = ReplicaEntryCache()
+        var head = ByteBufferAllocator().buffer(capacity: 256)
         let post = parsedHead("POST /items HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nContent-Length: 2\r\n\r\n")
         for _ in benchmark.scaledIterations {
             let snapshot = runtime.snapshot
@@ -357,9 +358,15 @@ let benchmarks: @Sendable () -> Void = {
                 replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
-                let cookie = snapshot.configuration.pin.cookie + "=" + snapshot.signer.sign(PinToken(issuedAtMillis: WallClock.nowMillis()))
-                    + snapshot.cookieAttributes
-                blackHole(cookie)
+                // As ProxyServerHandler.appendProxyHeaders writes it into the response head.
+                head.clear()
+                head.writeStaticString("set-cookie: ")
+                head.writeString(snapshot.configuration.pin.cookie)
+                head.writeStaticString("=")
+                snapshot.signer.withSignedToken(PinToken(issuedAtMillis: WallClock.nowMillis())) { _ = head.writeBytes($0) }
+                head.writeString(snapshot.cookieAttributes)
+                head.writeStaticString("\r\n")
+                blackHole(head.readableBytes)
             }
         }
     }
