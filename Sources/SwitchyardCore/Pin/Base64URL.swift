@@ -55,26 +55,45 @@ public enum Base64URL {
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        // Straight over the text's UTF-8 view: no copy of the input.
-        let input = text.utf8
-        let count = input.count
-        guard count % 4 != 1 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value = self.reverse[Int(byte)]
-            guard value != 0xFF else { return nil }
-            accumulator = (accumulator << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        Array(text.utf8).withUnsafeBytes { input -> [UInt8]? in
+            var valid = true
+            let output = [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4) { buffer, count in
+                guard let written = Self.decode(input, into: UnsafeMutableRawBufferPointer(buffer)) else {
+                    valid = false
+                    count = 0
+                    return
+                }
+                count = written
             }
+            return valid ? output : nil
         }
-        // Leftover bits must be zero (canonical encoding).
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return output
+    }
+
+    /// `decode` into `output`, without an array; nil for text that is not
+    /// canonical unpadded base64url, or when `output` (`count * 3 / 4` bytes
+    /// hold any valid text of `count` characters) is too small.
+    public static func decode(_ text: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        let count = text.count
+        guard count % 4 != 1 else { return nil }
+        return Self.reverse.withUnsafeBufferPointer { reverse -> Int? in
+            var written = 0
+            var accumulator: UInt32 = 0
+            var bits = 0
+            for byte in text {
+                let value = reverse[Int(byte)]
+                guard value != 0xFF else { return nil }
+                accumulator = (accumulator << 6) | UInt32(value)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    guard written < output.count else { return nil }
+                    output[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                    written += 1
+                }
+            }
+            // Leftover bits must be zero (canonical encoding).
+            guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+            return written
+        }
     }
 }

@@ -68,22 +68,16 @@ public struct PinSigner: Sendable {
         self.keyIdentity = KeyIdentity(SHA256.hash(data: key))
     }
 
-    private func authenticationCode(_ payload: [UInt8]) -> HMAC<SHA256>.MAC {
-        var mac = self.keyed
-        mac.update(data: payload)
-        return mac.finalize()
-    }
-
-    /// Constant-time comparison of a computed code with the bytes a client sent.
-    private static func equal(_ code: HMAC<SHA256>.MAC, _ bytes: [UInt8]) -> Bool {
-        code.withUnsafeBytes { computed in
-            guard computed.count == bytes.count else { return false }
-            var difference: UInt8 = 0
-            for index in 0..<bytes.count {
-                difference |= computed[index] ^ bytes[index]
-            }
-            return difference == 0
+    /// Constant-time comparison of the token signed here with the bytes a
+    /// client sent (the length is not secret: a token's length follows from
+    /// its payload).
+    private static func equal(_ computed: UnsafeRawBufferPointer, _ sent: UnsafeRawBufferPointer) -> Bool {
+        guard computed.count == sent.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<sent.count {
+            difference |= computed[index] ^ sent[index]
         }
+        return difference == 0
     }
 
     /// A random 256-bit key (used when no secret is configured; logged as a warning by the caller).
@@ -122,15 +116,28 @@ public struct PinSigner: Sendable {
     /// instances) is accepted up to `ttlMillis` ahead — the TTL bound is the only
     /// place the decision depends on clocks agreeing.
     public func verify(_ value: some StringProtocol, nowMillis: UInt64, ttlMillis: UInt64) -> PinStatus {
+        var text = String(value)
+        return text.withUTF8 { self.verify(bytes: UnsafeRawBufferPointer($0), nowMillis: nowMillis, ttlMillis: ttlMillis) }
+    }
+
+    /// The same over the value's bytes where they lie (the request head's
+    /// buffer). The payload is decoded on the stack and signed again; the
+    /// value is valid when it is exactly that signed token, compared in
+    /// constant time. Base64url decoding is strict (one spelling per byte
+    /// string) and a payload parses back only from its one serialization, so
+    /// this accepts what decoding and checking the MAC would, with no array,
+    /// string or second decode.
+    public func verify(bytes value: UnsafeRawBufferPointer, nowMillis: UInt64, ttlMillis: UInt64) -> PinStatus {
         if value.isEmpty {
             return .none
         }
-        guard value.utf8.count <= PinSigner.maximumTokenLength, let dot = value.firstIndex(of: ".") else { return .invalid }
-        guard let payload = Base64URL.decode(value[value.startIndex..<dot]),
-            let mac = Base64URL.decode(value[value.index(after: dot)...]),
-            PinSigner.equal(self.authenticationCode(payload), mac),
-            let token = PinToken(payload: payload)
-        else { return .invalid }
+        guard value.count <= PinSigner.maximumTokenLength, let dot = value.firstIndex(of: UInt8(ascii: ".")) else { return .invalid }
+        var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let token = withUnsafeMutableBytes(of: &storage) { payload -> PinToken? in
+            guard let count = Base64URL.decode(UnsafeRawBufferPointer(rebasing: value[..<dot]), into: payload) else { return nil }
+            return PinToken(payloadBytes: UnsafeRawBufferPointer(rebasing: payload[..<count]))
+        }
+        guard let token, self.withSignedToken(token, { PinSigner.equal($0, value) }) else { return .invalid }
         return PinSigner.status(of: token, nowMillis: nowMillis, ttlMillis: ttlMillis)
     }
 

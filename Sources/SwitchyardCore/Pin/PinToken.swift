@@ -43,7 +43,12 @@ public struct PinToken: Sendable, Hashable {
 
     /// Nil for an unknown version, unknown flags or a wrong length.
     public init?(payload: some Collection<UInt8>) {
-        let bytes = Array(payload)
+        guard let token = Array(payload).withUnsafeBytes({ PinToken(payloadBytes: $0) }) else { return nil }
+        self = token
+    }
+
+    /// The same over bytes where they lie (no array).
+    public init?(payloadBytes bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 10, bytes[0] == PinToken.currentVersion else { return nil }
         switch bytes[1] {
         case 0:
@@ -57,7 +62,7 @@ public struct PinToken: Sendable, Hashable {
         }
     }
 
-    private static func readBigEndian(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+    private static func readBigEndian(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
         var value: UInt64 = 0
         for i in offset..<(offset + 8) {
             value = (value << 8) | UInt64(bytes[i])

@@ -1,8 +1,7 @@
 /// Remembers pin cookies whose signature checked out, so that the requests a
 /// pinned client sends during its pin (every read for `ttl`) are not each
 /// charged an HMAC: with swift-crypto's BoringSSL backend an HMAC-SHA256
-/// allocates twice (copy-on-write digest contexts), and decoding the token
-/// allocated twice more.
+/// allocates twice (copy-on-write digest contexts) and takes ~0.5 µs.
 ///
 /// A hit needs the exact bytes of a token verified before under the same key,
 /// so it returns what verification would: the same bytes under the same key
@@ -55,7 +54,7 @@ public struct PinVerificationCache {
         bytes: UnsafeRawBufferPointer, signer: PinSigner, nowMillis: UInt64, ttlMillis: UInt64
     ) -> PinStatus {
         guard !bytes.isEmpty, bytes.count <= PinSigner.maximumTokenLength else {
-            return signer.verify(Substring(decoding: bytes, as: UTF8.self), nowMillis: nowMillis, ttlMillis: ttlMillis)
+            return signer.verify(bytes: bytes, nowMillis: nowMillis, ttlMillis: ttlMillis)
         }
         let slot = PinVerificationCache.hash(bytes) & self.mask
         if let entry = self.entries[slot], entry.key == signer.keyIdentity,
@@ -65,7 +64,7 @@ public struct PinVerificationCache {
             return PinSigner.status(of: entry.token, nowMillis: nowMillis, ttlMillis: ttlMillis)
         }
         self.misses &+= 1
-        let status = signer.verify(Substring(decoding: bytes, as: UTF8.self), nowMillis: nowMillis, ttlMillis: ttlMillis)
+        let status = signer.verify(bytes: bytes, nowMillis: nowMillis, ttlMillis: ttlMillis)
         if case .valid(let token) = status {
             self.entries[slot] = Entry(key: signer.keyIdentity, bytes: Array(bytes), token: token)
         }
