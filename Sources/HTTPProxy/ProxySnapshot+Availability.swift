@@ -1,17 +1,11 @@
 import SwitchyardCore
 
 extension ProxySnapshot {
-    /// Which replicas may take reads now: in rotation on `board` and with at
-    /// least one app server up. The list lives in a stack buffer for the
-    /// length of `body` (the request path allocates nothing for it).
-    public func withReplicaAvailability<Result>(
-        board: ReplicaStatusBoard, now: UInt64, _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
-    ) -> Result {
-        self.withReplicaAvailability(entries: self.configuration.replicas.map { board.entry($0.name) }, now: now, body)
-    }
-
-    /// The same from the board's entries in this snapshot's replica order
-    /// (`ReplicaEntryCache`), as the request path has them.
+    /// Which replicas may take reads now: in rotation on the replica board
+    /// (`entries`: its entries in this snapshot's replica order, as
+    /// `ReplicaEntryCache` keeps them) and with at least one app server up.
+    /// The list lives in a stack buffer for the length of `body` (the request
+    /// path allocates nothing for it).
     package func withReplicaAvailability<Result>(
         entries: [ReplicaStatusBoard.Entry], now: UInt64, _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
     ) -> Result {

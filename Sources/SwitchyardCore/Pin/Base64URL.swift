@@ -55,18 +55,24 @@ public enum Base64URL {
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        Array(text.utf8).withUnsafeBytes { input -> [UInt8]? in
-            var valid = true
-            let output = [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4) { buffer, count in
-                guard let written = Self.decode(input, into: UnsafeMutableRawBufferPointer(buffer)) else {
-                    valid = false
-                    count = 0
-                    return
-                }
-                count = written
-            }
-            return valid ? output : nil
+        // Straight over a native string's UTF-8: no copy of the input.
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ Self.decodedArray(UnsafeRawBufferPointer($0)) }) {
+            return decoded
         }
+        return Array(text.utf8).withUnsafeBytes { Self.decodedArray($0) }
+    }
+
+    private static func decodedArray(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        var valid = true
+        let output = [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4) { buffer, count in
+            guard let written = Self.decode(input, into: UnsafeMutableRawBufferPointer(buffer)) else {
+                valid = false
+                count = 0
+                return
+            }
+            count = written
+        }
+        return valid ? output : nil
     }
 
     /// `decode` into `output`, without an array; nil for text that is not
