@@ -207,9 +207,8 @@ public struct LogLine: Sendable, LogByteOutput {
 
     /// An ISO 8601 UTC timestamp with milliseconds, quoted in JSON.
     public mutating func timestampValue(millis: UInt64) {
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
-        WallClock.writeISO8601(millis: millis, to: &self)
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+        var cache = TimestampCache()
+        self.timestampValue(millis: millis, cache: &cache)
     }
 
     /// The same through `cache` (the date and time computed once a second).

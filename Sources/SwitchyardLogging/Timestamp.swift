@@ -30,8 +30,8 @@ public enum WallClock {
     /// (proleptic Gregorian calendar, days-to-civil after H. Hinnant), so a log
     /// line costs no libc call, and the 24 bytes go out in one piece.
     static func writeISO8601(millis: UInt64, to output: inout some LogByteOutput) {
-        var text = WallClock.iso8601Text(millis: millis)
-        withUnsafeBytes(of: &text) { output.put($0) }
+        var cache = TimestampCache()
+        WallClock.writeISO8601(millis: millis, cache: &cache, to: &output)
     }
 
     /// The same through `cache`: the lines of one second compute the date
