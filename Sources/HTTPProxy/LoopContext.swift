@@ -40,6 +40,8 @@ final class LoopContext {
     @exclusivity(unchecked) var wallClock = WallClockEstimate()
     /// The decision lines' date and time, formatted once a second.
     @exclusivity(unchecked) var timestamps = TimestampCache()
+    /// The snapshot and replica board as this loop last read them.
+    @exclusivity(unchecked) var published = PublishedStateCache()
     /// The replica board's entries in the current snapshot's replica order.
     @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
     /// The array the last decision line was built in, kept for the next one.

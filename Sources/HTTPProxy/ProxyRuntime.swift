@@ -15,10 +15,19 @@ public protocol ProxyObserver: Sendable {
 }
 
 /// The state shared by every event loop: the current snapshot and replica
-/// board (each one atomic load to read), the log sink and the observer.
+/// board, the log sink and the observer.
+///
+/// The request path reads the snapshot and board through a
+/// ``PublishedStateCache`` per event loop: one integer load tells it whether
+/// either changed since its last request. Loading an atomic reference
+/// itself costs more (swift-atomics counts the reader in with compare-and-swap
+/// loops before it can retain the object), and both change only on a reload or
+/// a lag poll round.
 public final class ProxyRuntime: Sendable {
     private let snapshotReference: ManagedAtomic<ProxySnapshot>
     private let boardReference: ManagedAtomic<ReplicaStatusBoard>
+    /// Bumped after every store to either reference.
+    private let publishedVersion = ManagedAtomic<Int>(0)
     private let drainingFlag = ManagedAtomic<Bool>(false)
     private let generationCounter = ManagedAtomic<Int>(0)
     public let decisionSink: any LogLineSink
@@ -57,10 +66,31 @@ public final class ProxyRuntime: Sendable {
         let generation = self.generationCounter.wrappingIncrementThenLoad(ordering: .relaxed)
         let next = ProxySnapshot(generation: generation, configuration: configuration, pinKey: self.pinKey, previous: self.snapshot)
         self.snapshotReference.store(next, ordering: .releasing)
+        self.publishedVersion.wrappingIncrement(ordering: .releasing)
     }
 
     public func publish(board: ReplicaStatusBoard) {
         self.boardReference.store(board, ordering: .releasing)
+        self.publishedVersion.wrappingIncrement(ordering: .releasing)
+    }
+
+    /// The current snapshot and board, from `cache` unless either was
+    /// published since it was filled.
+    ///
+    /// A version read here is bumped only after its store, so objects loaded
+    /// after reading it are at least as new as that version; when the version
+    /// is still the cached one, no publication has finished since, and the
+    /// cached objects are what a load would have returned just before the
+    /// publication in progress (if any).
+    package func published(_ cache: inout PublishedStateCache) -> (snapshot: ProxySnapshot, board: ReplicaStatusBoard) {
+        let version = self.publishedVersion.load(ordering: .acquiring)
+        if version == cache.version, let snapshot = cache.snapshot, let board = cache.board {
+            return (snapshot, board)
+        }
+        let snapshot = self.snapshot
+        let board = self.replicaBoard
+        cache = PublishedStateCache(version: version, snapshot: snapshot, board: board)
+        return (snapshot, board)
     }
 
     public var isDraining: Bool {
@@ -69,5 +99,21 @@ public final class ProxyRuntime: Sendable {
 
     public func beginDraining() {
         self.drainingFlag.store(true, ordering: .relaxed)
+    }
+}
+
+/// One event loop's copy of what ``ProxyRuntime`` last published (see
+/// ``ProxyRuntime/published(_:)``).
+package struct PublishedStateCache {
+    fileprivate var version = -1
+    fileprivate var snapshot: ProxySnapshot?
+    fileprivate var board: ReplicaStatusBoard?
+
+    package init() {}
+
+    fileprivate init(version: Int, snapshot: ProxySnapshot, board: ReplicaStatusBoard) {
+        self.version = version
+        self.snapshot = snapshot
+        self.board = board
     }
 }
