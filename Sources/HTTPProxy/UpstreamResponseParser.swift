@@ -124,10 +124,13 @@ package final class UpstreamResponseParser {
     /// (the caller closes the connection).
     package func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
         var buffer = input
+        /// A head began in an earlier read: parse it only once it is complete.
+        var resuming = false
         if var partial = self.partialHead {
             self.partialHead = nil
             partial.writeImmutableBuffer(input)
             buffer = partial
+            resuming = true
         }
         while buffer.readableBytes > 0 {
             switch self.state {
@@ -135,31 +138,41 @@ package final class UpstreamResponseParser {
                 self.state = .finished
                 throw UpstreamResponseError.unexpectedData
             case .head:
-                guard let headLength = Self.headLength(buffer, from: self.headScanned) else {
-                    if buffer.readableBytes > Self.maximumHeadBytes {
-                        self.state = .finished
-                        throw UpstreamResponseError.headTooLarge
-                    }
-                    // The next read resumes the search where this one stopped (a
-                    // line end may straddle the two): no rescan of what was seen.
-                    self.headScanned = max(0, buffer.readableBytes - 3)
-                    self.partialHead = buffer
+                // A head that arrives whole (the usual case) is parsed in one
+                // pass that also finds its end. One that spans reads is only
+                // searched for its end until it is complete, from where the
+                // last search stopped: no read re-parses what came before.
+                if resuming, Self.headLength(buffer, from: self.headScanned) == nil {
+                    try self.keepPartialHead(buffer)
                     return
                 }
-                self.headScanned = 0
-                guard headLength <= Self.maximumHeadBytes else {
-                    self.state = .finished
-                    throw UpstreamResponseError.headTooLarge
-                }
-                guard let bytes = buffer.readSlice(length: headLength) else { return }
-                let parsed: UpstreamResponseHead?
+                resuming = false
+                let parsed: ParsedHead
                 do {
-                    parsed = try Self.parseHead(bytes, isHEAD: self.isHEAD, lines: &self.lineScratch, runs: &self.runScratch)
+                    parsed = try Self.parseHead(buffer, isHEAD: self.isHEAD, lines: &self.lineScratch, runs: &self.runScratch)
                 } catch {
                     self.state = .finished
                     throw error
                 }
-                guard let head = parsed else { continue }  // an interim 1xx: the real head follows
+                let head: UpstreamResponseHead
+                switch parsed {
+                case .incomplete:
+                    try self.keepPartialHead(buffer)
+                    return
+                case .interim(let length):
+                    // An interim 1xx: dropped; the real head follows.
+                    self.headScanned = 0
+                    buffer.moveReaderIndex(forwardBy: length)
+                    continue
+                case .final(let parsedHead):
+                    head = parsedHead
+                }
+                self.headScanned = 0
+                guard head.bytes.readableBytes <= Self.maximumHeadBytes else {
+                    self.state = .finished
+                    throw UpstreamResponseError.headTooLarge
+                }
+                buffer.moveReaderIndex(forwardBy: head.bytes.readableBytes)
                 emit(.head(head))
                 switch head.framing {
                 case .empty, .length(0):
@@ -228,6 +241,18 @@ package final class UpstreamResponseParser {
         }
     }
 
+    /// Keeps the start of a head until the rest arrives.
+    private func keepPartialHead(_ buffer: ByteBuffer) throws {
+        if buffer.readableBytes > Self.maximumHeadBytes {
+            self.state = .finished
+            throw UpstreamResponseError.headTooLarge
+        }
+        // The next read resumes the search where this one stopped (a line end
+        // may straddle the two): no rescan of what was seen.
+        self.headScanned = max(0, buffer.readableBytes - 3)
+        self.partialHead = buffer
+    }
+
     private func finish(remaining: Int, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void) {
         self.state = .finished
         // Bytes after a complete response answer nothing we asked: the
@@ -240,174 +265,208 @@ package final class UpstreamResponseParser {
     /// The length of the head (through its blank line) when `buffer` holds
     /// all of it, searching from offset `start` (a line start or earlier).
     private static func headLength(_ buffer: ByteBuffer, from start: Int) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes -> Int? in
-            var index = start
-            let count = bytes.count
-            while index < count {
-                // Lines end in LF; the head ends with an empty line ("\n\n" or "\n\r\n").
-                guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else { return nil }
-                if newline + 1 < count, bytes[newline + 1] == UInt8(ascii: "\n") {
-                    return newline + 2
-                }
-                if newline + 2 < count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
-                    return newline + 3
-                }
-                index = newline + 1
+        buffer.withUnsafeReadableBytes { Self.headLength($0, from: start) }
+    }
+
+    private static func headLength(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        let count = bytes.count
+        while index < count {
+            // Lines end in LF; the head ends with an empty line ("\n\n" or "\n\r\n").
+            guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else { return nil }
+            if newline + 1 < count, bytes[newline + 1] == UInt8(ascii: "\n") {
+                return newline + 2
             }
-            return nil
+            if newline + 2 < count, bytes[newline + 1] == UInt8(ascii: "\r"), bytes[newline + 2] == UInt8(ascii: "\n") {
+                return newline + 3
+            }
+            index = newline + 1
+        }
+        return nil
+    }
+
+    /// What `parseHead` found at the start of the bytes.
+    private enum ParsedHead {
+        /// The head does not end in these bytes (what is there is valid so far).
+        case incomplete
+        /// An interim (1xx) response's head, of this length.
+        case interim(length: Int)
+        /// A final response's head; its `bytes` are the head's.
+        case final(UpstreamResponseHead)
+    }
+
+    /// Parses the head at the start of `buffer` (status line through the
+    /// blank line), finding its end as it goes. A head is judged only once it
+    /// is complete, as when it arrives a byte at a time: an error in a head
+    /// that has not ended yet reads as `.incomplete`.
+    private static func parseHead(
+        _ buffer: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line], runs: inout [HeadLines.Run]
+    ) throws -> ParsedHead {
+        try buffer.withUnsafeReadableBytes { bytes -> ParsedHead in
+            do {
+                return try Self.parseHead(bytes, of: buffer, isHEAD: isHEAD, lines: &lines, runs: &runs)
+            } catch {
+                if Self.headLength(bytes, from: 0) == nil {
+                    return .incomplete
+                }
+                throw error
+            }
         }
     }
 
-    /// Parses a complete head (status line through the blank line); nil for an interim (1xx) response.
     private static func parseHead(
-        _ head: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line], runs: inout [HeadLines.Run]
-    ) throws -> UpstreamResponseHead? {
-        try head.withUnsafeReadableBytes { bytes -> UpstreamResponseHead? in
-            let count = bytes.count
-            // Status line: HTTP/1.x SP 3DIGIT [SP reason]
-            guard let firstNewline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
+        _ bytes: UnsafeRawBufferPointer, of buffer: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line],
+        runs: inout [HeadLines.Run]
+    ) throws -> ParsedHead {
+        let count = bytes.count
+        // Status line: HTTP/1.x SP 3DIGIT [SP reason]
+        guard let firstNewline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: 0) else {
+            return .incomplete
+        }
+        var statusEnd = firstNewline
+        if statusEnd > 0, bytes[statusEnd - 1] == UInt8(ascii: "\r") { statusEnd -= 1 }
+        guard statusEnd >= 12,
+            HeadLines.matches(bytes, at: 0, "HTTP/1."),
+            bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
+            bytes[8] == UInt8(ascii: " ")
+        else { throw UpstreamResponseError.malformedStatusLine }
+        let minor = Int(bytes[7] - UInt8(ascii: "0"))
+        var status = 0
+        for index in 9..<12 {
+            let byte = bytes[index]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw UpstreamResponseError.malformedStatusLine }
+            status = status * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        guard status >= 100 else { throw UpstreamResponseError.malformedStatusLine }
+        if statusEnd > 12 {
+            guard bytes[12] == UInt8(ascii: " ") else { throw UpstreamResponseError.malformedStatusLine }
+            for index in 13..<statusEnd where !HeadLines.isFieldValueByte(bytes[index]) {
                 throw UpstreamResponseError.malformedStatusLine
             }
-            var statusEnd = firstNewline
-            if statusEnd > 0, bytes[statusEnd - 1] == UInt8(ascii: "\r") { statusEnd -= 1 }
-            guard statusEnd >= 12,
-                HeadLines.matches(bytes, at: 0, "HTTP/1."),
-                bytes[7] == UInt8(ascii: "0") || bytes[7] == UInt8(ascii: "1"),
-                bytes[8] == UInt8(ascii: " ")
-            else { throw UpstreamResponseError.malformedStatusLine }
-            let minor = Int(bytes[7] - UInt8(ascii: "0"))
-            var status = 0
-            for index in 9..<12 {
-                let byte = bytes[index]
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw UpstreamResponseError.malformedStatusLine }
-                status = status * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            guard status >= 100 else { throw UpstreamResponseError.malformedStatusLine }
-            if statusEnd > 12 {
-                guard bytes[12] == UInt8(ascii: " ") else { throw UpstreamResponseError.malformedStatusLine }
-                for index in 13..<statusEnd where !HeadLines.isFieldValueByte(bytes[index]) {
-                    throw UpstreamResponseError.malformedStatusLine
-                }
-            }
-            if status == 101 {
-                throw UpstreamResponseError.switchingProtocols
-            }
-            let isInterim = status < 200
-            if isInterim {
-                return nil
-            }
-
-            // Header lines.
-            lines.removeAll(keepingCapacity: true)
-            lines.reserveCapacity(12)
-            var contentLength: Int? = nil
-            var transferEncodingChunked = false
-            var connectionClose = false
-            var connectionKeepAlive = false
-            var listedNames: [Range<Int>] = []
-            var pinDirective: String? = nil
-            var lsnText: String? = nil
-            let noBodyStatus = status == 204 || status == 304
-            var index = firstNewline + 1
-            while index < count {
-                guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else {
-                    throw UpstreamResponseError.malformedHeader
-                }
-                var end = newline
-                var endsInCRLF = false
-                if end > index, bytes[end - 1] == UInt8(ascii: "\r") {
-                    end -= 1
-                    endsInCRLF = true
-                }
-                if end == index { break }  // the blank line
-                guard var line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: endsInCRLF) else {
-                    throw UpstreamResponseError.malformedHeader
-                }
-                let name = line.name
-                let value = line.value
-                var keep = true
-                switch bytes[index] | 0x20 {
-                case UInt8(ascii: "c"):
-                    if HeadLines.equalsIgnoringCase(bytes, name, "content-length") {
-                        guard let length = HeadLines.decimal(bytes, value), contentLength == nil || contentLength == length
-                        else { throw UpstreamResponseError.invalidContentLength }
-                        contentLength = length
-                        keep = !noBodyStatus
-                    } else if HeadLines.equalsIgnoringCase(bytes, name, "connection") {
-                        keep = false
-                        HeaderHygiene.forEachListElement(bytes: bytes, in: value) { token in
-                            if HeadLines.equalsIgnoringCase(bytes, token, "close") {
-                                connectionClose = true
-                            } else if HeadLines.equalsIgnoringCase(bytes, token, "keep-alive") {
-                                connectionKeepAlive = true
-                            }
-                            // Every listed name goes, `close` included (a `Close` header
-                            // is dropped too), except the body's framing: a listed
-                            // Content-Length stays, or the client could not tell where
-                            // the body ends.
-                            if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token]))
-                                && !HeadLines.equalsIgnoringCase(bytes, token, "content-length")
-                            {
-                                listedNames.append(token)
-                            }
-                        }
-                    }
-                case UInt8(ascii: "t"):
-                    if HeadLines.equalsIgnoringCase(bytes, name, "transfer-encoding") {
-                        guard !transferEncodingChunked, HeadLines.equalsIgnoringCase(bytes, value, "chunked") else {
-                            throw UpstreamResponseError.unsupportedTransferEncoding
-                        }
-                        transferEncodingChunked = true
-                        keep = false
-                    } else if HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name])) {
-                        keep = false
-                    }
-                case UInt8(ascii: "x"):
-                    if HeadLines.hasPrefixIgnoringCase(bytes, name, "x-switchyard-") {
-                        keep = false
-                        let text = HeadLines.string(bytes, value)
-                        if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-pin") {
-                            pinDirective = text.lowercased()
-                        } else if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-lsn") {
-                            lsnText = text
-                        }
-                    }
-                default:
-                    keep = !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
-                }
-                line.keep = keep
-                lines.append(line)
-                index = newline + 1
-            }
-            if transferEncodingChunked && contentLength != nil {
-                // Both framings at once: a desync waiting to happen (RFC 9112 §6.3).
-                throw UpstreamResponseError.invalidContentLength
-            }
-            HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
-
-            let framing: ResponseFraming
-            if isHEAD || noBodyStatus {
-                framing = .empty
-            } else if transferEncodingChunked {
-                framing = .chunked
-            } else if let contentLength {
-                framing = .length(contentLength)
-            } else {
-                framing = .untilClose
-            }
-            let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
-
-            HeadLines.runs(lines, into: &runs)
-            return UpstreamResponseHead(
-                bytes: head,
-                status: status,
-                statusText: 9..<statusEnd,
-                runs: runs,
-                framing: framing,
-                keepAlive: keepAlive,
-                pinDirective: pinDirective,
-                lsnText: lsnText
-            )
         }
+        if status == 101 {
+            throw UpstreamResponseError.switchingProtocols
+        }
+        if status < 200 {
+            return Self.headLength(bytes, from: 0).map { .interim(length: $0) } ?? .incomplete
+        }
+
+        // Header lines.
+        lines.removeAll(keepingCapacity: true)
+        lines.reserveCapacity(12)
+        var contentLength: Int? = nil
+        var transferEncodingChunked = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var listedNames: [Range<Int>] = []
+        var pinDirective: String? = nil
+        var lsnText: String? = nil
+        let noBodyStatus = status == 204 || status == 304
+        var index = firstNewline + 1
+        var headLength: Int? = nil
+        while index < count {
+            guard let newline = HeadLines.index(of: UInt8(ascii: "\n"), in: bytes, from: index) else {
+                return .incomplete
+            }
+            var end = newline
+            var endsInCRLF = false
+            if end > index, bytes[end - 1] == UInt8(ascii: "\r") {
+                end -= 1
+                endsInCRLF = true
+            }
+            if end == index {  // the blank line
+                headLength = newline + 1
+                break
+            }
+            guard var line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: endsInCRLF) else {
+                throw UpstreamResponseError.malformedHeader
+            }
+            let name = line.name
+            let value = line.value
+            var keep = true
+            switch bytes[index] | 0x20 {
+            case UInt8(ascii: "c"):
+                if HeadLines.equalsIgnoringCase(bytes, name, "content-length") {
+                    guard let length = HeadLines.decimal(bytes, value), contentLength == nil || contentLength == length
+                    else { throw UpstreamResponseError.invalidContentLength }
+                    contentLength = length
+                    keep = !noBodyStatus
+                } else if HeadLines.equalsIgnoringCase(bytes, name, "connection") {
+                    keep = false
+                    HeaderHygiene.forEachListElement(bytes: bytes, in: value) { token in
+                        if HeadLines.equalsIgnoringCase(bytes, token, "close") {
+                            connectionClose = true
+                        } else if HeadLines.equalsIgnoringCase(bytes, token, "keep-alive") {
+                            connectionKeepAlive = true
+                        }
+                        // Every listed name goes, `close` included (a `Close` header
+                        // is dropped too), except the body's framing: a listed
+                        // Content-Length stays, or the client could not tell where
+                        // the body ends.
+                        if !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[token]))
+                            && !HeadLines.equalsIgnoringCase(bytes, token, "content-length")
+                        {
+                            listedNames.append(token)
+                        }
+                    }
+                }
+            case UInt8(ascii: "t"):
+                if HeadLines.equalsIgnoringCase(bytes, name, "transfer-encoding") {
+                    guard !transferEncodingChunked, HeadLines.equalsIgnoringCase(bytes, value, "chunked") else {
+                        throw UpstreamResponseError.unsupportedTransferEncoding
+                    }
+                    transferEncodingChunked = true
+                    keep = false
+                } else if HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name])) {
+                    keep = false
+                }
+            case UInt8(ascii: "x"):
+                if HeadLines.hasPrefixIgnoringCase(bytes, name, "x-switchyard-") {
+                    keep = false
+                    let text = HeadLines.string(bytes, value)
+                    if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-pin") {
+                        pinDirective = text.lowercased()
+                    } else if HeadLines.equalsIgnoringCase(bytes, name, "x-switchyard-lsn") {
+                        lsnText = text
+                    }
+                }
+            default:
+                keep = !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
+            }
+            line.keep = keep
+            lines.append(line)
+            index = newline + 1
+        }
+        guard let headLength else { return .incomplete }
+        if transferEncodingChunked && contentLength != nil {
+            // Both framings at once: a desync waiting to happen (RFC 9112 §6.3).
+            throw UpstreamResponseError.invalidContentLength
+        }
+        HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
+
+        let framing: ResponseFraming
+        if isHEAD || noBodyStatus {
+            framing = .empty
+        } else if transferEncodingChunked {
+            framing = .chunked
+        } else if let contentLength {
+            framing = .length(contentLength)
+        } else {
+            framing = .untilClose
+        }
+        let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
+
+        HeadLines.runs(lines, into: &runs)
+        let head = UpstreamResponseHead(
+            bytes: buffer.getSlice(at: buffer.readerIndex, length: headLength) ?? buffer,
+            status: status,
+            statusText: 9..<statusEnd,
+            runs: runs,
+            framing: framing,
+            keepAlive: keepAlive,
+            pinDirective: pinDirective,
+            lsnText: lsnText
+        )
+        return .final(head)
     }
 }
