@@ -1,22 +1,21 @@
 import Synchronization
 
 /// The dashboard's memory, so the app does not have to write one: per
-/// replica, the lag of each poll round for the last ~10 minutes; the request
-/// totals of each poll round over the same window; and the last 50 routing
-/// decisions. Thread-safe; every call takes one short lock.
+/// replica, the lag of each poll round for the last ~10 minutes, and the request
+/// totals of each poll round over the same window. Thread-safe; every call
+/// takes one short lock. (The last routing decisions are kept by the caller,
+/// in a ``RecentItems`` of whatever form its request path has.)
 ///
 /// Feed it from the lag monitor's round callback
 /// (`record(replica:atMillis:lagSeconds:lagBytes:inRotation:)` per replica and
-/// `recordTotals(atMillis:requests:byRoute:byReason:)` once per round) and
-/// from the proxy observer (`record(decision:)`); answer ``AdminBackend``'s
-/// `lagHistory()`, `requestTotalsHistory()` and `recentDecisions()` from it.
+/// `recordTotals(atMillis:requests:byRoute:byReason:)` once per round); answer
+/// ``AdminBackend``'s `lagHistory()` and `requestTotalsHistory()` from it.
 public final class DashboardHistory: Sendable {
     private struct State {
         var thresholds: LagThresholds
         /// Replica names in first-seen (configuration) order.
         var order: [String] = []
         var lag: [String: RingBuffer<ReplicaLagSeries.Point>] = [:]
-        var decisions: RingBuffer<DecisionSummary>
         /// Request totals per round; each point's counts follow `routes` / `reasons`
         /// as they were when it was recorded (names are only ever added).
         var totals: RingBuffer<RequestTotalsSeries.Point>
@@ -51,30 +50,25 @@ public final class DashboardHistory: Sendable {
     public let pointsPerReplica: Int
     /// Most request-totals samples kept (bounds memory whatever the poll interval).
     public let totalsCapacity: Int
-    /// Most decisions kept.
-    public let decisionCapacity: Int
     private let state: Mutex<State>
 
     /// - Parameters:
     ///   - window: how far back lag points are kept (default 10 minutes).
     ///   - pointsPerReplica: a cap on points per replica (default 2400: 10 minutes at 250 ms polls).
     ///   - totalsCapacity: a cap on request-totals samples (default 2400, likewise).
-    ///   - decisionCapacity: how many decisions are kept (default 50).
     ///   - thresholds: the lag limits the chart draws (replace with ``setThresholds(_:)`` on reload).
     public init(
         window: Duration = .seconds(600),
         pointsPerReplica: Int = 2400,
         totalsCapacity: Int = 2400,
-        decisionCapacity: Int = 50,
         thresholds: LagThresholds = .defaults
     ) {
         self.windowMillis = AdminServer.millis(window)
         self.pointsPerReplica = max(1, pointsPerReplica)
         self.totalsCapacity = max(1, totalsCapacity)
-        self.decisionCapacity = max(1, decisionCapacity)
         self.state = Mutex(
             State(
-                thresholds: thresholds, decisions: RingBuffer(capacity: max(1, decisionCapacity)),
+                thresholds: thresholds,
                 totals: RingBuffer(capacity: max(1, totalsCapacity))))
     }
 
@@ -146,18 +140,6 @@ public final class DashboardHistory: Sendable {
         return RequestTotalsSeries(routes: routes, reasons: reasons, points: points)
     }
 
-    /// Records one routing decision (the oldest falls off past ``decisionCapacity``).
-    public func record(decision: consuming DecisionSummary) {
-        // Moved in through an optional: a closure cannot consume what it captures,
-        // and a copy would retain each of the summary's strings.
-        var handed: DecisionSummary? = consume decision
-        self.state.withLock { state in
-            if let decision = handed.take() {
-                state.decisions.append(decision)
-            }
-        }
-    }
-
     /// Keeps only these replicas (after a reload removed some); order follows `names`
     /// for the ones already known.
     public func retain(replicas names: [String]) {
@@ -177,10 +159,5 @@ public final class DashboardHistory: Sendable {
                 return ReplicaLagSeries(name: name, points: buffer.elements, thresholds: state.thresholds)
             }
         }
-    }
-
-    /// The kept decisions, oldest first.
-    public func recentDecisions() -> [DecisionSummary] {
-        self.state.withLock { $0.decisions.elements }
     }
 }

@@ -1,19 +1,23 @@
 /// A fixed-capacity FIFO: appending to a full buffer drops the oldest element.
-/// Not thread-safe (``DashboardHistory`` holds it under a lock).
+/// Not thread-safe (``DashboardHistory`` and ``RecentItems`` hold it under a
+/// lock). Inlinable for ``RecentItems``, which is used on the request path.
+@usableFromInline
 struct RingBuffer<Element> {
-    private var storage: [Element?]
+    @usableFromInline var storage: [Element?]
     /// Index of the oldest element.
-    private var head = 0
-    private(set) var count = 0
+    @usableFromInline var head = 0
+    @usableFromInline var count = 0
 
+    @usableFromInline
     init(capacity: Int) {
         self.storage = Array(repeating: nil, count: max(1, capacity))
     }
 
-    var capacity: Int { self.storage.count }
+    @inlinable var capacity: Int { self.storage.count }
 
-    var isEmpty: Bool { self.count == 0 }
+    @inlinable var isEmpty: Bool { self.count == 0 }
 
+    @inlinable
     mutating func append(_ element: consuming Element) {
         if self.count == self.storage.count {
             self.storage[self.head] = element
@@ -45,6 +49,7 @@ struct RingBuffer<Element> {
     }
 
     /// Oldest first.
+    @inlinable
     var elements: [Element] {
         var result: [Element] = []
         result.reserveCapacity(self.count)

@@ -10,13 +10,15 @@ final class AppAdminBackend: AdminBackend {
     private let monitor: LagMonitor
     private let metrics: SwitchyardMetrics
     private let history: DashboardHistory
+    private let observer: AppObserver
     private let started = ContinuousClock.now
 
-    init(runtime: ProxyRuntime, monitor: LagMonitor, metrics: SwitchyardMetrics, history: DashboardHistory) {
+    init(runtime: ProxyRuntime, monitor: LagMonitor, metrics: SwitchyardMetrics, history: DashboardHistory, observer: AppObserver) {
         self.runtime = runtime
         self.monitor = monitor
         self.metrics = metrics
         self.history = history
+        self.observer = observer
     }
 
     func status() -> StatusDocument {
@@ -57,7 +59,7 @@ final class AppAdminBackend: AdminBackend {
     }
 
     func recentDecisions() -> [DecisionSummary] {
-        self.history.recentDecisions()
+        self.observer.recentDecisions()
     }
 
     func lagHistory() -> [ReplicaLagSeries] {

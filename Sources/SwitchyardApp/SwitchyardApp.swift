@@ -52,16 +52,18 @@ public final class SwitchyardApp: Sendable {
         let board = BoardPublisher(metrics: metrics, history: history)
         let monitor = LagMonitor(configuration: configuration, logger: logger) { report in board.publish(report) }
         self.monitor = monitor
+        let observer = AppObserver(metrics: metrics)
         self.runtime = ProxyRuntime(
             configuration: configuration, pinKey: secrets.pinKey, decisionSink: decisionSink, logger: logger,
-            observer: AppObserver(metrics: metrics, history: history), positionSource: monitor.positionSource)
+            observer: observer, positionSource: monitor.positionSource)
         board.attach(self.runtime)
         self.proxy = HTTPProxyServer(runtime: self.runtime, group: self.group)
         self.healthChecker = ActiveHealthChecker(runtime: self.runtime, eventLoop: self.group.next())
         if configuration.admin != nil {
             // The admin listener lives on its own loops: it must outlive the proxy's during a drain.
             self.admin = AdminServer(
-                backend: AppAdminBackend(runtime: self.runtime, monitor: monitor, metrics: metrics, history: history),
+                backend: AppAdminBackend(
+                    runtime: self.runtime, monitor: monitor, metrics: metrics, history: history, observer: observer),
                 metrics: metrics, configuration: AdminServer.Configuration(token: secrets.adminToken),
                 group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } else {

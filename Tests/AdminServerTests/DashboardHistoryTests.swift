@@ -38,12 +38,12 @@ struct DashboardHistoryTests {
         #expect(history.lagHistory().map(\.name) == ["c", "b"])
     }
 
-    @Test func decisionsKeepTheLastFifty() {
-        let history = DashboardHistory()
+    @Test func recentItemsKeepTheLastFifty() {
+        let recent = RecentItems<DecisionSummary>(capacity: 50)
         for index in 0..<120 {
-            history.record(decision: DashboardTests.decision(index, at: UInt64(index)))
+            recent.record(DashboardTests.decision(index, at: UInt64(index)))
         }
-        let decisions = history.recentDecisions()
+        let decisions = recent.elements
         #expect(decisions.count == 50)
         #expect(decisions.first?.path == "/items/70")
         #expect(decisions.last?.path == "/items/119")
@@ -51,19 +51,20 @@ struct DashboardHistoryTests {
 
     @Test func concurrentFeedingIsSafe() async {
         let history = DashboardHistory(pointsPerReplica: 100_000)
+        let recent = RecentItems<DecisionSummary>(capacity: 50)
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<4 {
                 group.addTask {
                     for index in 0..<1000 {
                         history.record(replica: "r\(worker)", atMillis: UInt64(1_000_000 + index), lagSeconds: 0, lagBytes: 0, inRotation: true)
-                        history.record(decision: DashboardTests.decision(index, at: UInt64(index)))
+                        recent.record(DashboardTests.decision(index, at: UInt64(index)))
                         _ = history.lagHistory().count
                     }
                 }
             }
         }
         #expect(history.lagHistory().map(\.points.count) == [1000, 1000, 1000, 1000])
-        #expect(history.recentDecisions().count == 50)
+        #expect(recent.elements.count == 50)
     }
 
     @Test func totalsOlderThanTheWindowAreDropped() throws {

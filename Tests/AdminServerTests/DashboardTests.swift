@@ -39,12 +39,13 @@ struct DashboardTests {
         history.record(replica: "replica-a", atMillis: now - 2000, lagSeconds: 6.2, lagBytes: 1_048_576, inRotation: false)
         history.record(replica: "replica-a", atMillis: now - 1000, lagSeconds: nil, lagBytes: nil, inRotation: false)
         history.record(replica: "replica-b", atMillis: now - 1000, lagSeconds: 0.012, lagBytes: 0, inRotation: true)
+        let recent = RecentItems<DecisionSummary>(capacity: 50)
         for index in 0..<30 {
-            history.record(decision: DashboardTests.decision(index, at: now - 30 + UInt64(index)))
+            recent.record(DashboardTests.decision(index, at: now - 30 + UInt64(index)))
         }
         backend.state.withLock { state in
             state.lag = history.lagHistory()
-            state.decisions = history.recentDecisions()
+            state.decisions = recent.elements
         }
         let harness = try await AdminHarness.start(backend: backend)
         let response = try await harness.client().get("/dashboard.json")

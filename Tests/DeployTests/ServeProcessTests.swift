@@ -70,6 +70,16 @@ struct ServeProcessTests {
         #expect(try await client.get("/c").status == 200)
         try await eventually(timeout: .seconds(5)) { process.output.components("\"reason\":\"rule:all-primary\"") >= 2 }
 
+        // The dashboard shows those decisions, newest first, as the request path recorded them.
+        try await eventually("decisions on the dashboard", timeout: .seconds(5)) {
+            let body = (try? await TestHTTPClient(port: admin).get("/dashboard.json").bodyString) ?? ""
+            guard let c = body.range(of: #""path":"/c""#), let b = body.range(of: #""path":"/b""#),
+                let a = body.range(of: #""path":"/a""#)
+            else { return false }
+            return c.lowerBound < b.lowerBound && b.lowerBound < a.lowerBound
+                && body.components(#""reason":"rule:all-primary""#) == 2
+        }
+
         // SIGTERM with a slow request in flight: it completes with 200, /healthz says 503 meanwhile, exit 0.
         primary.setBehavior(.delay(.seconds(1), then: .echo))
         let slow = Task { try await TestHTTPClient(port: router, defaultHeaders: [("Host", "t")]).get("/slow") }
