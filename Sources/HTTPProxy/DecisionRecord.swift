@@ -59,8 +59,24 @@ public struct DecisionRecord: Sendable {
     /// The same, stamped through `timestamps` (the request path keeps one per
     /// event loop: the date and time are formatted once a second).
     public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8], timestamps: inout TimestampCache) -> [UInt8] {
-        let json = format == .json
         var line = LogLine(format: format, reusing: consume storage)
+        self.write(to: &line, timestamps: &timestamps)
+        return line.takeBytes()
+    }
+
+    /// Appends the line and a newline to `batch` (an event loop's lines not
+    /// yet handed to the sink).
+    public func appendLogLine(format: LogLine.Format, to batch: inout [UInt8], timestamps: inout TimestampCache) {
+        var storage: [UInt8] = []
+        swap(&storage, &batch)
+        var line = LogLine(format: format, appendingTo: consume storage)
+        self.write(to: &line, timestamps: &timestamps)
+        batch = line.takeBytes()
+        batch.append(UInt8(ascii: "\n"))
+    }
+
+    private func write(to line: inout LogLine, timestamps: inout TimestampCache) {
+        let json = line.format == .json
         line.literal(json ? #""ts":"# : "ts=")
         line.timestampValue(millis: self.timestampMillis, cache: &timestamps)
         line.literal(json ? #","level":"info","msg":"route","method":"# : " level=info msg=route method=")
@@ -104,7 +120,6 @@ public struct DecisionRecord: Sendable {
         line.literal(json ? #","duration_ms":"# : " duration_ms=")
         line.decimalValue(self.durationSeconds * 1000, decimals: 3)
         line.literal(self.pinSet ? (json ? #","pin_set":true"# : " pin_set=true") : (json ? #","pin_set":false"# : " pin_set=false"))
-        return line.takeBytes()
     }
 
     /// The `X-Switchyard-Decision` header value.

@@ -27,8 +27,11 @@ public final class HTTPProxyServer: Sendable {
     /// Binds and starts accepting; returns the bound address (port 0 picks one).
     public func start(host: String, port: Int) async throws -> SocketAddress {
         var loops: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        let decisionSink = self.runtime.decisionSink
         for loop in self.group.makeIterator() {
-            let bound = try await loop.submit { NIOLoopBound(LoopContext(eventLoop: loop), eventLoop: loop) }.get()
+            let bound = try await loop.submit {
+                NIOLoopBound(LoopContext(eventLoop: loop, decisionSink: decisionSink), eventLoop: loop)
+            }.get()
             loops[ObjectIdentifier(loop)] = bound
         }
         self.state.withLock { $0.loops = loops }

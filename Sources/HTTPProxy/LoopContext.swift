@@ -44,8 +44,12 @@ final class LoopContext {
     @exclusivity(unchecked) var published = PublishedStateCache()
     /// The replica board's entries in the current snapshot's replica order.
     @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
-    /// The array the last decision line was built in, kept for the next one.
-    @exclusivity(unchecked) var decisionLineStorage: [UInt8] = []
+    /// Decision lines written on this loop and not yet handed to the sink (see `logDecision`).
+    @exclusivity(unchecked) private var decisionBatch: [UInt8] = []
+    private var decisionHandOverQueued = false
+    private let decisionSink: any LogLineSink
+    /// Past this, the batch goes to the sink at once rather than at the end of the turn.
+    static let decisionBatchBytes = 32 * 1024
     /// The header lines of the request head being parsed on this loop (see
     /// `ClientRequestParser.next(lineScratch:)`): one array per loop, not per
     /// request or per connection.
@@ -63,9 +67,38 @@ final class LoopContext {
     /// The header and idle timeouts of this loop's client connections.
     let clientTimeouts: ClientTimeoutSweep
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, decisionSink: any LogLineSink) {
         self.eventLoop = eventLoop
+        self.decisionSink = decisionSink
         self.clientTimeouts = ClientTimeoutSweep(eventLoop: eventLoop)
+    }
+
+    // MARK: Decision lines
+
+    /// Writes `record`'s decision line into this loop's batch. The batch goes
+    /// to the sink once per event-loop turn (a task queued with its first line
+    /// runs after the turn's I/O), or at once when it grows past
+    /// `decisionBatchBytes`: the sink's lock is taken once per turn, not per
+    /// request. Lines keep their order; each reaches the sink before the loop
+    /// waits for I/O again.
+    func logDecision(_ record: borrowing DecisionRecord, format: LogLine.Format) {
+        if self.decisionBatch.capacity == 0 {
+            self.decisionBatch.reserveCapacity(Self.decisionBatchBytes + 1024)
+        }
+        record.appendLogLine(format: format, to: &self.decisionBatch, timestamps: &self.timestamps)
+        if self.decisionBatch.count >= Self.decisionBatchBytes {
+            self.handOverDecisions()
+        } else if !self.decisionHandOverQueued {
+            self.decisionHandOverQueued = true
+            self.eventLoop.assumeIsolated().execute { self.handOverDecisions() }
+        }
+    }
+
+    private func handOverDecisions() {
+        self.decisionHandOverQueued = false
+        guard !self.decisionBatch.isEmpty else { return }
+        self.decisionSink.write(batch: self.decisionBatch)
+        self.decisionBatch.removeAll(keepingCapacity: true)
     }
 
     // MARK: Balancing

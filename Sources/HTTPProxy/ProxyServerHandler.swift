@@ -861,13 +861,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let record = self.record(exchange, status: status, server: server, now: now)
         let configuration = exchange.snapshot.configuration.log
         if configuration.decisions {
-            // Built in the loop's array from the last line (taken out first, so it is not shared).
-            var storage: [UInt8] = []
-            swap(&storage, &self.loop.decisionLineStorage)
-            let bytes = record.logBytes(
-                format: configuration.format == .json ? .json : .logfmt, reusing: consume storage, timestamps: &self.loop.timestamps)
-            self.runtime.decisionSink.write(bytes: bytes)
-            self.loop.decisionLineStorage = bytes
+            self.loop.logDecision(record, format: configuration.format == .json ? .json : .logfmt)
         }
         self.runtime.observer?.requestFinished(record)
     }

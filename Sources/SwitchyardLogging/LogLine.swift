@@ -64,10 +64,17 @@ public struct LogLine: Sendable, LogByteOutput {
     /// per request hands back the last line's array (moved in, so that it is
     /// not shared) and allocates nothing.
     public init(format: Format, reusing storage: consuming [UInt8], capacity: Int = 512) {
+        var storage = storage
+        storage.removeAll(keepingCapacity: true)
+        storage.reserveCapacity(capacity)
+        self.init(format: format, appendingTo: storage)
+    }
+
+    /// A line built after what `storage` holds (lines batched in one array:
+    /// `takeBytes` hands back all of it). Moved in, so that it is not shared.
+    public init(format: Format, appendingTo storage: consuming [UInt8]) {
         self.format = format
         self.storage = consume storage
-        self.storage.removeAll(keepingCapacity: true)
-        self.storage.reserveCapacity(capacity)
         if format == .json {
             self.put(UInt8(ascii: "{"))
         }

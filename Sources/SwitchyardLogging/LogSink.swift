@@ -8,13 +8,28 @@ import Synchronization
 /// Something that takes whole log lines.
 public protocol LogLineSink: Sendable {
     func write(line: String)
-    /// One line as UTF-8 bytes, without the newline (the request path's form: no String is built).
+    /// One line as UTF-8 bytes, without the newline (no String is built).
     func write(bytes: [UInt8])
+    /// Several lines as UTF-8 bytes, each ending in a newline (the request
+    /// path's form: an event loop hands over its decision lines once per turn).
+    func write(batch: [UInt8])
 }
 
 extension LogLineSink {
     public func write(bytes: [UInt8]) {
         self.write(line: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Line by line through `write(bytes:)`.
+    public func write(batch: [UInt8]) {
+        var start = 0
+        for index in batch.indices where batch[index] == UInt8(ascii: "\n") {
+            self.write(bytes: Array(batch[start..<index]))
+            start = index + 1
+        }
+        if start < batch.count {
+            self.write(bytes: Array(batch[start...]))
+        }
     }
 }
 
@@ -88,15 +103,24 @@ public final class StandardOutputSink: LogLineSink {
         bytes.withUnsafeBufferPointer { self.append($0) }
     }
 
-    private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Whole lines, each ending in a newline: appended at once, or dropped
+    /// (and counted) together when the writer is that far behind.
+    public func write(batch: [UInt8]) {
+        batch.withUnsafeBufferPointer { self.append($0, newline: false) }
+    }
+
+    /// `newline`: `bytes` is one line without its newline; otherwise whole lines.
+    private func append(_ bytes: UnsafeBufferPointer<UInt8>, newline: Bool = true) {
         let wake: Bool = self.state.withLock { state in
             if state.pending.count + bytes.count > self.maximumPendingBytes {
-                state.dropped += 1
+                state.dropped += newline ? 1 : bytes.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
                 return false
             }
             let before = state.pending.count
             state.pending.append(contentsOf: bytes)
-            state.pending.append(UInt8(ascii: "\n"))
+            if newline {
+                state.pending.append(UInt8(ascii: "\n"))
+            }
             return before < self.batchBytes && state.pending.count >= self.batchBytes
         }
         if wake {

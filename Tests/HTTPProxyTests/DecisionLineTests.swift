@@ -37,6 +37,10 @@ struct DecisionLineTests {
         let pins: [PinStatus] = [.none, .valid(PinToken(issuedAtMillis: 1, lsn: LSN(7))), .expired, .invalid]
         let strings = ["", "/", "/a b=c", #"/q"uote\back"#, "/tab\there\u{1}", "/ünïcode"]
         var storage: [UInt8] = []
+        // And appended to one batch, as an event loop gathers its lines for the sink.
+        var batch: [UInt8] = []
+        var expectedBatch: [UInt8] = []
+        var timestamps = TimestampCache()
         var checked = 0
         for route in Route.allCases {
             for reason in reasons {
@@ -50,6 +54,8 @@ struct DecisionLineTests {
                         // Built in the array the last line used, as the handler does.
                         storage = record.logBytes(format: format, reusing: consume storage)
                         #expect(storage == Self.keyedLine(record, format: format))
+                        record.appendLogLine(format: format, to: &batch, timestamps: &timestamps)
+                        expectedBatch += Self.keyedLine(record, format: format) + [UInt8(ascii: "\n")]
                         if format == .json {
                             // Every line is one JSON object.
                             let object = try JSONSerialization.jsonObject(with: Data(storage)) as? [String: Any]
@@ -62,6 +68,7 @@ struct DecisionLineTests {
             }
         }
         #expect(checked == 2 * 7 * 4 * 6)
+        #expect(batch == expectedBatch)
     }
 
     // MARK: Helpers

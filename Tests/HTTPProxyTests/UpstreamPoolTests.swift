@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SwitchyardLogging
 import SwitchyardTestSupport
 import Testing
 
@@ -59,7 +60,7 @@ struct UpstreamPoolTests {
     func headBuffersAreRecycledSafely() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let loop = LoopContext(eventLoop: group.next())
+        let loop = LoopContext(eventLoop: group.next(), decisionSink: MemoryLogSink())
         let allocator = ByteBufferAllocator()
 
         // Nobody else holds it: the same storage comes back, emptied.

@@ -121,17 +121,24 @@ struct LogLineTests {
         }
     }
 
-    @Test("the stdout sink writes every line whole and in order, through both entry points")
+    @Test("the stdout sink writes every line whole and in order, through all three entry points")
     func sinkWritesLines() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let sink = StandardOutputSink(fileDescriptor: fds[1], flushIntervalMillis: 1)
-        for index in 0..<500 {
-            if index % 2 == 0 {
+        var index = 0
+        while index < 500 {
+            switch index % 3 {
+            case 0:
                 sink.write(line: "line \(index)")
-            } else {
+            case 1:
                 sink.write(bytes: Array("line \(index)".utf8))
+            default:
+                // A batch of three whole lines.
+                sink.write(batch: Array("line \(index)\nline \(index + 1)\nline \(index + 2)\n".utf8))
+                index += 2
             }
+            index += 1
         }
         sink.flush()
         close(fds[1])
@@ -144,6 +151,33 @@ struct LogLineTests {
         }
         close(fds[0])
         let lines = String(decoding: received, as: UTF8.self).split(separator: "\n").map(String.init)
-        #expect(lines == (0..<500).map { "line \($0)" })
+        #expect(lines == (0..<index).map { "line \($0)" })
+    }
+
+    @Test("a sink without a batch entry point gets a batch line by line")
+    func batchesSplitIntoLines() {
+        let sink = MemoryLogSink()
+        sink.write(batch: Array("first\nsecond=2\n\nlast\n".utf8))
+        sink.write(batch: Array("unterminated".utf8))
+        #expect(sink.lines == ["first", "second=2", "", "last", "unterminated"])
+    }
+
+    @Test("a line built after a batch's earlier lines is the line built alone")
+    func appendedLinesMatchBuiltLines() {
+        var batch: [UInt8] = Array("earlier\n".utf8)
+        var expected = "earlier\n"
+        for index in 0..<3 {
+            let format: LogLine.Format = index == 1 ? .json : .logfmt
+            var alone = LogLine(format: format)
+            alone.int("n", index)
+            alone.string("s", "a \"quoted\" value")
+            expected += alone.finished() + "\n"
+            var appended = LogLine(format: format, appendingTo: batch)
+            appended.int("n", index)
+            appended.string("s", "a \"quoted\" value")
+            batch = appended.takeBytes()
+            batch.append(UInt8(ascii: "\n"))
+        }
+        #expect(String(decoding: batch, as: UTF8.self) == expected)
     }
 }
