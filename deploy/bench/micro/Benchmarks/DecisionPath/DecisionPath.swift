@@ -298,6 +298,16 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("snapshot: snapshot + board through the loop's cache") { benchmark in
+        // As ProxyServerHandler.receivedHead reads them: one version check.
+        var published = PublishedStateCache()
+        for _ in benchmark.scaledIterations {
+            let (snapshot, board) = runtime.published(&published)
+            blackHole(snapshot)
+            blackHole(board)
+        }
+    }
+
     Benchmark("handler: replica availability list") { benchmark in
         var entries = ReplicaEntryCache()
         let at = nioNow()
@@ -314,12 +324,13 @@ let benchmarks: @Sendable () -> Void = {
         let tried: Tried = nil
         var cache = PinVerificationCache()
         var entries = ReplicaEntryCache()
+        var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let snapshot = runtime.snapshot
+            let (snapshot, board) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 plainHeaders, path: plainHeaders.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
             if case .replicas(let set) = decision.target {
                 blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
             }
@@ -331,12 +342,13 @@ let benchmarks: @Sendable () -> Void = {
         let tried: Tried = nil
         var cache = PinVerificationCache()
         var entries = ReplicaEntryCache()
+        var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let snapshot = runtime.snapshot
+            let (snapshot, board) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 pinnedHeaders, path: pinnedHeaders.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
             if case .primary = decision.target {
                 blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             }
@@ -350,12 +362,13 @@ let benchmarks: @Sendable () -> Void = {
         var entries = ReplicaEntryCache()
         var head = ByteBufferAllocator().buffer(capacity: 256)
         let post = parsedHead("POST /items HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nContent-Length: 2\r\n\r\n")
+        var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let snapshot = runtime.snapshot
+            let (snapshot, board) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 post, path: post.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: runtime.replicaBoard, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
                 // As ProxyServerHandler.appendProxyHeaders writes it into the response head.
@@ -373,14 +386,32 @@ let benchmarks: @Sendable () -> Void = {
 
     // -- After the response: the decision line ------------------------------------
 
-    Benchmark("log: decision line, JSON, in the loop's array") { benchmark in
+    Benchmark("log: decision line, JSON, into the loop's batch") { benchmark in
+        let record = DecisionRecord(
+            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
+            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
+            durationSeconds: 0.000_412, pinSet: false)
+        var batch: [UInt8] = []
+        batch.reserveCapacity(33 * 1024)
+        var timestamps = TimestampCache()
+        for _ in benchmark.scaledIterations {
+            // As LoopContext.logDecision does it; the batch is handed over (and emptied) at 32 KiB.
+            record.appendLogLine(format: .json, to: &batch, timestamps: &timestamps)
+            if batch.count >= 32 * 1024 {  // LoopContext.decisionBatchBytes
+                blackHole(batch.count)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    Benchmark("log: decision line, JSON, in a reused array") { benchmark in
         let record = DecisionRecord(
             timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
             replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
             durationSeconds: 0.000_412, pinSet: false)
         var storage: [UInt8] = []
         for _ in benchmark.scaledIterations {
-            // As ProxyServerHandler.logDecision does it.
+            // As ProxyServerHandler.logDecision did it before lines were batched.
             var taken: [UInt8] = []
             swap(&taken, &storage)
             storage = record.logBytes(format: .json, reusing: consume taken)
