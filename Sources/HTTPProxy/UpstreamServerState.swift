@@ -7,6 +7,11 @@ import Synchronization
 /// check's verdict and the number of requests in flight. Reading whether it is
 /// up costs two relaxed atomic loads; the lock is only taken when a request
 /// fails, or succeeds after failures.
+///
+/// The atomics are `Synchronization.Atomic`, stored in the object itself: a
+/// `ManagedAtomic` is an object of its own (one more pointer to follow per
+/// load, for every server every read request considers) and, being generic,
+/// finds its value's offset through its class metadata on each access.
 public final class UpstreamServerState: Sendable {
     public let address: ServerAddress
     /// `address` as text, made once (it goes into every decision log line).
@@ -21,10 +26,10 @@ public final class UpstreamServerState: Sendable {
     public let ordinal: Int
     private static let nextOrdinal = ManagedAtomic<Int>(0)
     private let health = Mutex(PassiveHealth())
-    private let downUntil = ManagedAtomic<UInt64>(0)
-    private let failing = ManagedAtomic<Bool>(false)
-    private let activeCheckUp = ManagedAtomic<Bool>(true)
-    private let inFlight = ManagedAtomic<Int>(0)
+    private let downUntil = Atomic<UInt64>(0)
+    private let failing = Atomic<Bool>(false)
+    private let activeCheckUp = Atomic<Bool>(true)
+    private let inFlight = Atomic<Int>(0)
 
     public init(address: ServerAddress, pool: String) {
         self.address = address
@@ -49,11 +54,11 @@ public final class UpstreamServerState: Sendable {
     }
 
     func requestStarted() {
-        self.inFlight.wrappingIncrement(ordering: .relaxed)
+        self.inFlight.wrappingAdd(1, ordering: .relaxed)
     }
 
     func requestFinished() {
-        self.inFlight.wrappingDecrement(ordering: .relaxed)
+        self.inFlight.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Returns true when this failure took the server out.
