@@ -175,6 +175,22 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // -- Parsing the response head ------------------------------------------------
+
+    Benchmark("parse: the app nginx's 200 response, 7 headers, 94-byte body") { benchmark in
+        // What deploy/bench's app server answers a small GET with, read in one piece.
+        let bytes = ByteBuffer(
+            string: "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 06 Dec 2026 05:23:12 GMT\r\nContent-Type: text/plain\r\n"
+                + "Content-Length: 94\r\nConnection: keep-alive\r\nX-Pool: replica\r\nX-App: r1\r\n\r\n"
+                + String(repeating: "b", count: 94))
+        // One parser per upstream connection, armed per request, as UpstreamConnection does.
+        let parser = UpstreamResponseParser()
+        for _ in benchmark.scaledIterations {
+            parser.expectResponse(toHEAD: false)
+            try? parser.feed(bytes) { event in blackHole(event) }
+        }
+    }
+
     Benchmark("decide: GET, no pin (read)") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(router.decide(method: "GET", path: "/items/7", header: noHeader, pin: .none, replicas: bothUp))
