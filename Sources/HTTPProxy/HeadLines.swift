@@ -106,6 +106,36 @@ package enum HeadLines {
         byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
+    /// Whether every byte in `range` is a field value byte (`isFieldValueByte`).
+    ///
+    /// Eight bytes at a time: a word with no byte below 0x20 and none equal to
+    /// 0x7F is all valid (bytes from 0x80 up are obs-text, allowed); only a
+    /// word with a suspect byte (a control, or a tab, which is allowed) is
+    /// looked at byte by byte. Values are most of a head's bytes.
+    static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        while index + 8 <= range.upperBound {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // Nonzero exactly when some byte is below 0x20 (the borrow of the
+            // subtraction sets its high bit; `& ~word` rules out bytes from 0x80).
+            let below0x20 = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
+            // Nonzero exactly when some byte is 0x7F (a zero byte of the XOR).
+            let delete = word ^ 0x7F7F_7F7F_7F7F_7F7F
+            let has0x7F = (delete &- 0x0101_0101_0101_0101) & ~delete & 0x8080_8080_8080_8080
+            if below0x20 | has0x7F != 0 {
+                for position in index..<(index + 8) where !Self.isFieldValueByte(bytes[position]) {
+                    return false
+                }
+            }
+            index += 8
+        }
+        while index < range.upperBound {
+            guard Self.isFieldValueByte(bytes[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Splits a header line (`start..<end`, its line end excluded) into name
     /// and value: a token, a colon right after it, the value without the
     /// spaces and tabs around it. Nil when the line is malformed (whitespace
@@ -124,9 +154,7 @@ package enum HeadLines {
         while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") {
             valueEnd -= 1
         }
-        for position in valueStart..<valueEnd where !Self.isFieldValueByte(bytes[position]) {
-            return nil
-        }
+        guard Self.areFieldValueBytes(bytes, valueStart..<valueEnd) else { return nil }
         return Line(
             start: start, end: end, endsInCRLF: endsInCRLF, nameEnd: colon, valueStart: valueStart, valueEnd: valueEnd, keep: true)
     }
