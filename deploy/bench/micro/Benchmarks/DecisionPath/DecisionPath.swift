@@ -402,11 +402,14 @@ let benchmarks: @Sendable () -> Void = {
 
     // -- After the response: the decision line ------------------------------------
 
+    /// What a small GET proxied to a replica logs.
+    let smallGETRecord = DecisionRecord(
+        timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
+        replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
+        durationSeconds: 0.000_412, pinSet: false)
+
     Benchmark("log: decision line, JSON, into the loop's batch") { benchmark in
-        let record = DecisionRecord(
-            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
-            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
-            durationSeconds: 0.000_412, pinSet: false)
+        let record = smallGETRecord
         var batch: [UInt8] = []
         batch.reserveCapacity(33 * 1024)
         var timestamps = TimestampCache()
@@ -421,10 +424,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("log: decision line, JSON, in a reused array") { benchmark in
-        let record = DecisionRecord(
-            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
-            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
-            durationSeconds: 0.000_412, pinSet: false)
+        let record = smallGETRecord
         var storage: [UInt8] = []
         for _ in benchmark.scaledIterations {
             // As ProxyServerHandler.logDecision did it before lines were batched.
@@ -436,10 +436,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("log: decision line, JSON, new array") { benchmark in
-        let record = DecisionRecord(
-            timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
-            replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
-            durationSeconds: 0.000_412, pinSet: false)
+        let record = smallGETRecord
         for _ in benchmark.scaledIterations {
             blackHole(record.logBytes(format: .json).count)
         }
