@@ -40,10 +40,8 @@ final class LoopContext {
     @exclusivity(unchecked) var wallClock = WallClockEstimate()
     /// The decision lines' date and time, formatted once a second.
     @exclusivity(unchecked) var timestamps = TimestampCache()
-    /// The snapshot and replica board as this loop last read them.
+    /// The snapshot, the replica board and its entries as this loop last read them.
     @exclusivity(unchecked) var published = PublishedStateCache()
-    /// The replica board's entries in the current snapshot's replica order.
-    @exclusivity(unchecked) var replicaEntryCache = ReplicaEntryCache()
     /// Decision lines written on this loop and not yet handed to the sink (see `logDecision`).
     @exclusivity(unchecked) private var decisionBatch: [UInt8] = []
     private var decisionHandOverQueued = false

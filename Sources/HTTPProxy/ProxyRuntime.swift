@@ -77,23 +77,27 @@ public final class ProxyRuntime: Sendable {
         self.publishedVersion.wrappingAdd(1, ordering: .releasing)
     }
 
-    /// The current snapshot and board, from `cache` unless either was
-    /// published since it was filled.
+    /// The current snapshot and board, and the board's entries in the
+    /// snapshot's replica order (looked up by name once per publication, not
+    /// per request), from `cache` unless either was published since it was
+    /// filled.
     ///
     /// A version read here is bumped only after its store, so objects loaded
     /// after reading it are at least as new as that version; when the version
     /// is still the cached one, no publication has finished since, and the
     /// cached objects are what a load would have returned just before the
     /// publication in progress (if any).
-    package func published(_ cache: inout PublishedStateCache) -> (snapshot: ProxySnapshot, board: ReplicaStatusBoard) {
+    package func published(
+        _ cache: inout PublishedStateCache
+    ) -> (snapshot: ProxySnapshot, board: ReplicaStatusBoard, replicaEntries: [ReplicaStatusBoard.Entry]) {
         let version = self.publishedVersion.load(ordering: .acquiring)
         if version == cache.version, let snapshot = cache.snapshot, let board = cache.board {
-            return (snapshot, board)
+            return (snapshot, board, cache.replicaEntries)
         }
         let snapshot = self.snapshot
         let board = self.replicaBoard
         cache = PublishedStateCache(version: version, snapshot: snapshot, board: board)
-        return (snapshot, board)
+        return (snapshot, board, cache.replicaEntries)
     }
 
     public var isDraining: Bool {
@@ -111,6 +115,8 @@ package struct PublishedStateCache {
     fileprivate var version = -1
     fileprivate var snapshot: ProxySnapshot?
     fileprivate var board: ReplicaStatusBoard?
+    /// `board.entry(replica.name)` for each of `snapshot`'s replicas, in order.
+    fileprivate var replicaEntries: [ReplicaStatusBoard.Entry] = []
 
     package init() {}
 
@@ -118,5 +124,6 @@ package struct PublishedStateCache {
         self.version = version
         self.snapshot = snapshot
         self.board = board
+        self.replicaEntries = snapshot.configuration.replicas.map { board.entry($0.name) }
     }
 }

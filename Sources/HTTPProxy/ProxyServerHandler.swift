@@ -214,7 +214,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     // MARK: Request
 
     private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext, now: UInt64) {
-        let (snapshot, board) = self.runtime.published(&self.loop.published)
+        let (snapshot, _, replicaEntries) = self.runtime.published(&self.loop.published)
         let configuration = snapshot.configuration
         self.timeouts.requestHeadReceived()
 
@@ -231,7 +231,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
 
         // Pin and routing decision.
-        let replicaEntries = self.loop.replicaEntryCache.entries(board: board, snapshot: snapshot)
         let path = head.path
         let method = head.method
         let (pin, decision) = DecisionPath.decide(

@@ -3,7 +3,7 @@ import SwitchyardCore
 extension ProxySnapshot {
     /// Which replicas may take reads now: in rotation on the replica board
     /// (`entries`: its entries in this snapshot's replica order, as
-    /// `ReplicaEntryCache` keeps them) and with at least one app server up.
+    /// `PublishedStateCache` keeps them) and with at least one app server up.
     /// The list lives in a stack buffer for the length of `body` (the request
     /// path allocates nothing for it).
     package func withReplicaAvailability<Result>(

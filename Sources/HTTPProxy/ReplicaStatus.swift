@@ -2,8 +2,8 @@ import Atomics
 import SwitchyardCore
 
 /// What the lag monitor (or an operator) says of each replica, published as
-/// one immutable value swapped atomically; the request path reads it with one
-/// atomic load.
+/// one immutable value swapped atomically; the request path reads it through
+/// its event loop's `PublishedStateCache` (its entries already in replica order).
 public final class ReplicaStatusBoard: AtomicReference, Sendable {
     public struct Entry: Sendable, Hashable {
         public var inRotation: Bool
@@ -36,27 +36,5 @@ public final class ReplicaStatusBoard: AtomicReference, Sendable {
 
     public func entry(_ name: String) -> Entry {
         self.entries[name] ?? Entry(inRotation: true)
-    }
-}
-
-/// A board's entries in a snapshot's replica order, looked up by name once
-/// per board and snapshot rather than per request (each lookup hashes the
-/// name: three per proxied read). One per event loop; holding the two
-/// objects it was made from, it cannot mistake a new one for them.
-package struct ReplicaEntryCache {
-    private var board: ReplicaStatusBoard?
-    private var snapshot: ProxySnapshot?
-    private var entries: [ReplicaStatusBoard.Entry] = []
-
-    package init() {}
-
-    /// `board.entry(replica.name)` for each of `snapshot`'s replicas, in order.
-    package mutating func entries(board: ReplicaStatusBoard, snapshot: ProxySnapshot) -> [ReplicaStatusBoard.Entry] {
-        if board !== self.board || snapshot !== self.snapshot {
-            self.entries = snapshot.configuration.replicas.map { board.entry($0.name) }
-            self.board = board
-            self.snapshot = snapshot
-        }
-        return self.entries
     }
 }

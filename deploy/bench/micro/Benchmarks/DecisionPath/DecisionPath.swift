@@ -318,17 +318,18 @@ let benchmarks: @Sendable () -> Void = {
         // As ProxyServerHandler.receivedHead reads them: one version check.
         var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let (snapshot, board) = runtime.published(&published)
+            let (snapshot, board, replicaEntries) = runtime.published(&published)
             blackHole(snapshot)
             blackHole(board)
+            blackHole(replicaEntries)
         }
     }
 
     Benchmark("handler: replica availability list") { benchmark in
-        var entries = ReplicaEntryCache()
+        var published = PublishedStateCache()
         let at = nioNow()
         for _ in benchmark.scaledIterations {
-            let replicaEntries = entries.entries(board: runtime.replicaBoard, snapshot: snapshot)
+            let (snapshot, _, replicaEntries) = runtime.published(&published)
             blackHole(snapshot.withReplicaAvailability(entries: replicaEntries, now: at) { $0.count })
         }
     }
@@ -339,14 +340,13 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.flatReplicaWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
-        var entries = ReplicaEntryCache()
         var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let (snapshot, board) = runtime.published(&published)
+            let (snapshot, _, replicaEntries) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 plainHeaders, path: plainHeaders.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: replicaEntries, pinCache: &cache, now: at)
             if case .replicas(let set) = decision.target {
                 blackHole(pickReplica(&balancer, snapshot: snapshot, replicas: set, now: at, tried: tried))
             }
@@ -357,14 +357,13 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
-        var entries = ReplicaEntryCache()
         var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let (snapshot, board) = runtime.published(&published)
+            let (snapshot, _, replicaEntries) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 pinnedHeaders, path: pinnedHeaders.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: replicaEntries, pinCache: &cache, now: at)
             if case .primary = decision.target {
                 blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             }
@@ -375,16 +374,15 @@ let benchmarks: @Sendable () -> Void = {
         var balancer = Balancer(.roundRobin, weights: snapshot.primaryWeights)
         let tried: Tried = nil
         var cache = PinVerificationCache()
-        var entries = ReplicaEntryCache()
         var head = ByteBufferAllocator().buffer(capacity: 256)
         let post = parsedHead("POST /items HTTP/1.1\r\nHost: 127.0.0.1:21080\r\nUser-Agent: wrk\r\nContent-Length: 2\r\n\r\n")
         var published = PublishedStateCache()
         for _ in benchmark.scaledIterations {
-            let (snapshot, board) = runtime.published(&published)
+            let (snapshot, _, replicaEntries) = runtime.published(&published)
             let at = nioNow()
             let (_, decision) = DecisionPath.decide(
                 post, path: post.path, snapshot: snapshot,
-                replicaEntries: entries.entries(board: board, snapshot: snapshot), pinCache: &cache, now: at)
+                replicaEntries: replicaEntries, pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
                 // As ProxyServerHandler.appendProxyHeaders writes it into the response head.
