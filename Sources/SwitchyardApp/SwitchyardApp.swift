@@ -32,19 +32,22 @@ public final class SwitchyardApp: Sendable {
     private let monitorTask = Mutex<Task<Void, Never>?>(nil)
     private let initialConfiguration: SwitchyardConfiguration
 
-    /// Builds the app from a validated configuration. The caller owns logging bootstrap.
+    /// Builds the app from a validated configuration. The caller owns logging
+    /// bootstrap. `threads` overrides the configuration's `event_loops` (tests).
     public init(
         configurationPath: String,
         configuration: SwitchyardConfiguration,
         secrets: Secrets,
         decisionSink: any LogLineSink,
         logger: Logger,
-        threads: Int = CPUAffinity.usableCPUs(fallback: System.coreCount)
+        threads: Int? = nil
     ) {
+        let loops = threads ?? configuration.eventLoops.resolved(usableCPUs: CPUAffinity.usableCPUs(fallback: System.coreCount))
         self.configurationPath = configurationPath
         self.initialConfiguration = configuration
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.eventLoopCount = max(1, loops)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.eventLoopCount)
         let metrics = SwitchyardMetrics()
         let history = DashboardHistory(thresholds: LagThresholds(configuration.lag))
         self.metrics = metrics
@@ -83,6 +86,9 @@ public final class SwitchyardApp: Sendable {
     }
     private let adminPortBox = Mutex<Int?>(nil)
 
+    /// The event loops serving clients (`event_loops`, resolved at start).
+    public let eventLoopCount: Int
+
     /// Polls every database once (bounded by `query_timeout`), starts the lag
     /// monitor, then starts listening; returns the bound port.
     public func start() async throws -> Int {
@@ -104,6 +110,7 @@ public final class SwitchyardApp: Sendable {
             metadata: [
                 "listen": "\(listen.host):\(port)", "replicas": "\(self.initialConfiguration.replicas.count)",
                 "primary_servers": "\(self.initialConfiguration.primary.servers.count)",
+                "event_loops": "\(self.eventLoopCount)",
             ]
         )
         return port
@@ -134,8 +141,14 @@ public final class SwitchyardApp: Sendable {
                     "reload: listen address changed; this needs a restart and is ignored",
                     metadata: ["running": "\(current.listen)", "file": "\(next.listen)"])
             }
+            if next.eventLoops != current.eventLoops {
+                self.logger.warning(
+                    "reload: event_loops changed; this needs a restart and is ignored",
+                    metadata: ["running": "\(current.eventLoops)", "file": "\(next.eventLoops)"])
+            }
             var applied = next
             applied.listen = current.listen
+            applied.eventLoops = current.eventLoops
             applied.clients = ClientsConfiguration(
                 trustedProxies: next.clients.trustedProxies,
                 maxHeaderBytes: current.clients.maxHeaderBytes,

@@ -3,7 +3,7 @@ import Yams
 
 extension ConfigBuilder {
     static let topLevelKeys = [
-        "listen", "drain_timeout", "admin", "log", "primary", "replicas", "routing", "pin", "lag", "upstream", "clients",
+        "listen", "event_loops", "drain_timeout", "admin", "log", "primary", "replicas", "routing", "pin", "lag", "upstream", "clients",
     ]
 
     /// The whole configuration, or nil when a required part is missing or
@@ -14,6 +14,7 @@ extension ConfigBuilder {
         }
         let listenNode = self.required("listen", in: top)
         let listen = listenNode.flatMap { self.address($0, allowPortZero: true) }
+        let eventLoops = top["event_loops"].map { self.eventLoops($0) } ?? .auto
         var drainTimeout = Duration.seconds(30)
         if let node = top["drain_timeout"], let value = self.duration(node, allowZero: true) {
             drainTimeout = value
@@ -30,6 +31,7 @@ extension ConfigBuilder {
         guard let listen, let primary, let replicas else { return nil }
         return SwitchyardConfiguration(
             listen: listen,
+            eventLoops: eventLoops,
             drainTimeout: drainTimeout,
             admin: admin,
             log: log,
@@ -41,6 +43,20 @@ extension ConfigBuilder {
             upstream: upstream,
             clients: clients
         )
+    }
+
+    /// `event_loops`: `auto` or a count from 1 to 1024 (a bad value is
+    /// reported and reads as `auto`, so the other problems still show).
+    mutating func eventLoops(_ node: ConfigNode) -> EventLoopCount {
+        if node.scalarText == "auto" { return .auto }
+        let range = EventLoopCount.range
+        if let text = node.scalarText, ConfigBuilder.isDecimalInteger(text), let value = Int(text), range.contains(value) {
+            return .fixed(value)
+        }
+        self.report(
+            "\(node.path) must be auto or an integer from \(range.lowerBound) to \(range.upperBound), found \(node.found)",
+            at: node.mark)
+        return .auto
     }
 
     /// `admin:`; present (even empty) enables the admin listener.

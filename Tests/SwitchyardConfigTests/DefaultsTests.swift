@@ -22,6 +22,7 @@ struct DefaultsTests {
         )
         #expect(config == expected)
         // Spelled out, so that a changed default in SwitchyardCore is noticed here too.
+        #expect(config.eventLoops == .auto)
         #expect(config.drainTimeout == .seconds(30))
         #expect(config.admin == nil)
         #expect(config.log == LogConfiguration(level: .info, format: .json, decisions: true, decisionHeader: false))
@@ -38,6 +39,16 @@ struct DefaultsTests {
         #expect(config.clients.maxBodyBytes == 10_485_760)
         #expect(config.clients.maxConnections == 10_000)
         #expect(ConfigLoader.summary(of: config) == "config ok: 1 primary servers, 1 replicas, 0 rules")
+    }
+
+    @Test func eventLoopsAutoOrACount() throws {
+        #expect(try #require(Fixtures.parse(Fixtures.minimal + "event_loops: auto\n")).eventLoops == .auto)
+        #expect(try #require(Fixtures.parse(Fixtures.minimal + "event_loops: 1\n")).eventLoops == .fixed(1))
+        #expect(try #require(Fixtures.parse(Fixtures.minimal + "event_loops: 1024\n")).eventLoops == .fixed(1024))
+        // auto follows the CPUs the process may use; a count is taken as written.
+        #expect(EventLoopCount.auto.resolved(usableCPUs: 6) == 6)
+        #expect(EventLoopCount.auto.resolved(usableCPUs: 0) == 1)
+        #expect(EventLoopCount.fixed(3).resolved(usableCPUs: 1) == 3)
     }
 
     @Test func emptyAdminSectionEnablesTheListenerWithDefaults() throws {
@@ -58,6 +69,7 @@ struct DefaultsTests {
     @Test func everyKeyChangedFromItsDefault() throws {
         let yaml = """
             listen: "[::]:80"
+            event_loops: 3
             drain_timeout: 0
             admin: { listen: 0.0.0.0:9000, token_env: MY_TOKEN }
             log: { level: debug, format: logfmt, decisions: false, decision_header: yes }
@@ -116,6 +128,7 @@ struct DefaultsTests {
             """
         let config = try #require(Fixtures.parse(yaml))
         #expect(config.listen == ServerAddress(host: "::", port: 80))
+        #expect(config.eventLoops == .fixed(3))
         #expect(config.drainTimeout == .zero)
         #expect(config.admin == AdminConfiguration(listen: ServerAddress(host: "0.0.0.0", port: 9000), tokenEnv: "MY_TOKEN"))
         #expect(config.log == LogConfiguration(level: .debug, format: .logfmt, decisions: false, decisionHeader: true))

@@ -47,6 +47,15 @@ struct ValueErrorTests {
         )
     }
 
+    @Test(arguments: ["0", "1025", "many", "2.5", "-1", "[2]"])
+    func badEventLoops(value: String) {
+        let found = value == "[2]" ? "a list" : "'\(value)'"
+        #expect(
+            Fixtures.problems(appending: "event_loops: \(value)\n")
+                == ["test.yaml:9:14: event_loops must be auto or an integer from 1 to 1024, found \(found)"]
+        )
+    }
+
     @Test func badSize() {
         #expect(
             ValueErrorTests.problems("lag", "max_lag_bytes", "64MB")

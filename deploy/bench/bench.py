@@ -406,7 +406,7 @@ def report(args):
         if mode == "pinned":
             md.append("## Pinned: proxy on CPU 0 (Switchyard runs one event loop), wrk + app servers on CPU 1")
         else:
-            md.append("## Unpinned: nothing pinned; Switchyard runs one event loop per CPU, nginx one worker, HAProxy one thread")
+            md.append("## Unpinned: nothing pinned; Switchyard one event loop (event_loops: 1), nginx one worker, HAProxy one thread")
         md.append("")
         md.extend(render_table(medians, mode))
         busy = [e for e in medians if e["mode"] == mode]

@@ -47,7 +47,7 @@ usage: deploy/bench/run.sh [options]
   --duration S        seconds per measured wrk run (default $duration)
   --warmup S          seconds of unrecorded wrk load before each run (default $warmup; 0 = none)
   --connections N     wrk -c (default $connections); wrk runs with -t$threads
-  --unpinned          run nothing pinned (Switchyard then runs one event loop per CPU)
+  --unpinned          run nothing pinned (every proxy still runs one worker: event_loops: 1)
   --both              a pinned run, then an unpinned one
   --scenarios LIST    comma-separated subset of: get,mix,64k,upload,close,idle (default: all)
   --targets LIST      comma-separated subset of: switchyard,switchyard-nolog,nginx,haproxy (default: all)

@@ -6,6 +6,8 @@
 /// configuration they need.
 public struct SwitchyardConfiguration: Sendable, Equatable {
     public var listen: ServerAddress
+    /// `event_loops`: the threads that serve client connections (fixed at start).
+    public var eventLoops: EventLoopCount
     public var drainTimeout: Duration
     public var admin: AdminConfiguration?
     public var log: LogConfiguration
@@ -19,6 +21,7 @@ public struct SwitchyardConfiguration: Sendable, Equatable {
 
     public init(
         listen: ServerAddress = ServerAddress(host: "0.0.0.0", port: 8080),
+        eventLoops: EventLoopCount = .auto,
         drainTimeout: Duration = .seconds(30),
         admin: AdminConfiguration? = nil,
         log: LogConfiguration = LogConfiguration(),
@@ -31,6 +34,7 @@ public struct SwitchyardConfiguration: Sendable, Equatable {
         clients: ClientsConfiguration = ClientsConfiguration()
     ) {
         self.listen = listen
+        self.eventLoops = eventLoops
         self.drainTimeout = drainTimeout
         self.admin = admin
         self.log = log
@@ -41,6 +45,34 @@ public struct SwitchyardConfiguration: Sendable, Equatable {
         self.lag = lag
         self.upstream = upstream
         self.clients = clients
+    }
+}
+
+/// How many event loops (one thread each) serve client connections and
+/// their upstream connections: nginx's `worker_processes`, HAProxy's `nbthread`.
+public enum EventLoopCount: Sendable, Equatable, CustomStringConvertible {
+    /// One per CPU the process may run on (its affinity mask and cgroup
+    /// quota), like `worker_processes auto`. The default.
+    case auto
+    /// Exactly this many (`EventLoopCount.range`).
+    case fixed(Int)
+
+    public static let range: ClosedRange<Int> = 1...1024
+
+    /// As written in the file: `auto` or the count.
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .fixed(let count): return String(count)
+        }
+    }
+
+    /// The number of loops to start, given the CPUs this process may use.
+    public func resolved(usableCPUs: Int) -> Int {
+        switch self {
+        case .auto: return max(1, usableCPUs)
+        case .fixed(let count): return min(max(1, count), EventLoopCount.range.upperBound)
+        }
     }
 }
 
