@@ -6,8 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// Memory and descriptor figures of the current process, for "a 1 GiB transfer never sits in
-/// memory" and leak tests. Linux only (reads /proc); elsewhere the figures are 0.
+/// Memory, descriptor and thread figures of a process, for "a 1 GiB transfer never sits in
+/// memory" and leak tests. Linux only (reads /proc); elsewhere the figures are 0 (or empty).
 public enum ProcessMemory {
     /// Resident set size in bytes (VmRSS from /proc/self/status), 0 when unavailable.
     public static func residentBytes() -> Int {
@@ -35,18 +35,28 @@ public enum ProcessMemory {
         self.entryCount("/proc/\(pid)/fd")
     }
 
+    /// Names of another process's threads (`/proc/PID/task/*/comm`), empty when unavailable.
+    public static func threadNames(pid: Int32) -> [String] {
+        self.entryNames("/proc/\(pid)/task").compactMap { task in
+            self.readSmallFile("/proc/\(pid)/task/\(task)/comm").map { String($0.prefix { $0 != "\n" }) }
+        }
+    }
+
     /// Entries of a directory other than `.` and `..`, 0 when it cannot be read.
     private static func entryCount(_ path: String) -> Int {
-        guard let directory = opendir(path) else { return 0 }
+        self.entryNames(path).count
+    }
+
+    /// Names of a directory's entries other than `.` and `..`, empty when it cannot be read.
+    private static func entryNames(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
-        var count = 0
+        var names: [String] = []
         while let entry = readdir(directory) {
-            let isDotEntry = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                raw.first == UInt8(ascii: ".")
-            }
-            if !isDotEntry { count += 1 }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
         }
-        return count
+        return names
     }
 
     /// The number in kB of a `Name:   123 kB` line of /proc/self/status (or `path`).

@@ -96,23 +96,6 @@ struct ServeProcessTests {
         await replica.stop()
     }
 
-    /// Names of the process's threads (`/proc/PID/task/*/comm`).
-    static func threadNames(of pid: Int32) -> [String] {
-        guard let directory = opendir("/proc/\(pid)/task") else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let task = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard task.first?.isNumber == true, let file = fopen("/proc/\(pid)/task/\(task)/comm", "r") else { continue }
-            var buffer = [CChar](repeating: 0, count: 64)
-            if fgets(&buffer, Int32(buffer.count), file) != nil {
-                names.append(String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            fclose(file)
-        }
-        return names
-    }
-
     /// `event_loops: 3` starts three event loops (NIO names their threads
     /// `NIO-ELT-...`; the admin listener's are NIO's singleton `NIO-SGLTN-...`),
     /// whatever the CPU count; a reload cannot change it and says so.
@@ -129,13 +112,13 @@ struct ServeProcessTests {
         defer { process.kill() }
         try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
         #expect(process.output.contains("\"event_loops\":\"3\""))
-        #expect(Self.threadNames(of: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
+        #expect(ProcessMemory.threadNames(pid: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
 
         try Self.write("event_loops: 1\n" + base, to: path)
         process.signal(SIGHUP)
         try await eventually("reloaded", timeout: .seconds(10)) { process.output.contains("\"configuration reloaded\"") }
         #expect(process.output.contains("reload: event_loops changed; this needs a restart and is ignored"))
-        #expect(Self.threadNames(of: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
+        #expect(ProcessMemory.threadNames(pid: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
         // Requests land on every loop (connections are spread over them) and are served.
         for index in 0..<6 {
             let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
