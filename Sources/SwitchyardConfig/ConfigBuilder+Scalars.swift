@@ -39,13 +39,22 @@ extension ConfigBuilder {
 
     /// A decimal integer within `range`.
     mutating func integer(_ node: ConfigNode, in range: ClosedRange<Int>) -> Int? {
-        if let text = node.scalarText, ConfigBuilder.isDecimalInteger(text), let value = Int(text), range.contains(value) {
+        if let value = ConfigBuilder.decimalInteger(node, in: range) {
             return value
         }
         let expectation =
             range.upperBound == Int.max ? "an integer >= \(range.lowerBound)" : "an integer from \(range.lowerBound) to \(range.upperBound)"
         self.report("\(node.path) must be \(expectation), found \(node.found)", at: node.mark)
         return nil
+    }
+
+    /// The node's decimal integer if it is one within `range`; nil otherwise
+    /// (nothing reported: the caller words the problem).
+    static func decimalInteger(_ node: ConfigNode, in range: ClosedRange<Int>) -> Int? {
+        guard let text = node.scalarText, ConfigBuilder.isDecimalInteger(text), let value = Int(text), range.contains(value) else {
+            return nil
+        }
+        return value
     }
 
     /// A duration (`ConfigValue.duration`); zero only when `allowZero`.

@@ -50,7 +50,7 @@ extension ConfigBuilder {
     mutating func eventLoops(_ node: ConfigNode) -> EventLoopCount {
         if node.scalarText == "auto" { return .auto }
         let range = EventLoopCount.range
-        if let text = node.scalarText, ConfigBuilder.isDecimalInteger(text), let value = Int(text), range.contains(value) {
+        if let value = ConfigBuilder.decimalInteger(node, in: range) {
             return .fixed(value)
         }
         self.report(

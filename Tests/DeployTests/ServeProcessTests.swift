@@ -40,6 +40,24 @@ struct ServeProcessTests {
 
     static func freePort() -> Int { FakeAppServer.unusedPort() }
 
+    /// `switchyard serve` on the file at `path`, once it logs that it listens.
+    static func serve(_ path: String) async throws -> BackgroundProcess {
+        let process = try BackgroundProcess.start(
+            [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: path + ".log")
+        do {
+            try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
+        } catch {
+            process.kill()
+            throw error
+        }
+        return process
+    }
+
+    /// The process's event-loop threads (NIO names them `NIO-ELT-...`).
+    static func eventLoopThreads(_ pid: Int32) -> Int {
+        ProcessMemory.threadNames(pid: pid).filter { $0.hasPrefix("NIO-ELT-") }.count
+    }
+
     @Test func reloadOnSIGHUPAndDrainOnSIGTERM() async throws {
         let primary = try await FakeAppServer.start(name: "p1")
         let replica = try await FakeAppServer.start(name: "r1")
@@ -47,10 +65,8 @@ struct ServeProcessTests {
         let (router, admin) = (ports[0], ports[1])
         let path = "/tmp/sy-serve-\(getpid()).yaml"
         try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false), to: path)
-        let process = try BackgroundProcess.start(
-            [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: path + ".log")
+        let process = try await Self.serve(path)
         defer { process.kill() }
-        try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
 
         // The replica database is unreachable here, so reads fall back to the primary; a rule changes the reason.
         let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
@@ -96,8 +112,8 @@ struct ServeProcessTests {
         await replica.stop()
     }
 
-    /// `event_loops: 3` starts three event loops (NIO names their threads
-    /// `NIO-ELT-...`; the admin listener's are NIO's singleton `NIO-SGLTN-...`),
+    /// `event_loops: 3` starts three event loops (the admin listener's threads
+    /// are NIO's singleton `NIO-SGLTN-...`, not counted),
     /// whatever the CPU count; a reload cannot change it and says so.
     @Test func eventLoopsSetsTheThreadCountUntilARestart() async throws {
         let primary = try await FakeAppServer.start(name: "p1")
@@ -107,18 +123,16 @@ struct ServeProcessTests {
         let path = "/tmp/sy-loops-\(getpid()).yaml"
         let base = Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false)
         try Self.write("event_loops: 3\n" + base, to: path)
-        let process = try BackgroundProcess.start(
-            [Self.binary, "serve", "--config", path], environment: ["SWITCHYARD_PIN_SECRET": "s"], outputPath: path + ".log")
+        let process = try await Self.serve(path)
         defer { process.kill() }
-        try await process.waitForOutput(containing: "\"switchyard listening\"", timeout: .seconds(20))
         #expect(process.output.contains("\"event_loops\":\"3\""))
-        #expect(ProcessMemory.threadNames(pid: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
+        #expect(Self.eventLoopThreads(process.pid) == 3)
 
         try Self.write("event_loops: 1\n" + base, to: path)
         process.signal(SIGHUP)
         try await eventually("reloaded", timeout: .seconds(10)) { process.output.contains("\"configuration reloaded\"") }
         #expect(process.output.contains("reload: event_loops changed; this needs a restart and is ignored"))
-        #expect(ProcessMemory.threadNames(pid: process.pid).filter { $0.hasPrefix("NIO-ELT-") }.count == 3)
+        #expect(Self.eventLoopThreads(process.pid) == 3)
         // Requests land on every loop (connections are spread over them) and are served.
         for index in 0..<6 {
             let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
