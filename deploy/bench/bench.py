@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Helpers for deploy/bench/run.sh (standard library only).
 
-    bench.py snap PID                     JSON: the process's CPU ticks and VmRSS, per-CPU busy jiffies, time
+    bench.py snap PID [--apps P1,P2]      JSON: the process's CPU ticks (user, kernel) and VmRSS, per-CPU busy
+                                          jiffies, time, and how often the app servers' threads slept
     bench.py record --before F --pid PID --wrk OUT --runs RUNS.jsonl KEY=VALUE...
                                           parses wrk's output, adds CPU us/request etc., appends one JSON line
     bench.py report --state DIR --results DIR
@@ -39,9 +40,29 @@ SCENARIO_LABEL = {
 # ---------------------------------------------------------------- snapshots
 
 def proc_ticks(pid):
+    """(utime, stime) of every thread, in clock ticks."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime, every thread
+    return int(fields[11]), int(fields[12])
+
+
+def voluntary_switches(pids):
+    """How many times the given processes' threads went to sleep (voluntary context switches)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/status") as status:
+                    for line in status:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+    return total
 
 
 def proc_rss_kib(pid):
@@ -66,8 +87,11 @@ def cpu_busy():
     return busy
 
 
-def snapshot(pid):
-    return {"time": time.monotonic(), "ticks": proc_ticks(pid), "rss_kib": proc_rss_kib(pid), "cpus": cpu_busy()}
+def snapshot(pid, apps=()):
+    user, system = proc_ticks(pid)
+    return {"time": time.monotonic(), "ticks": user + system, "user_ticks": user, "sys_ticks": system,
+            "rss_kib": proc_rss_kib(pid), "cpus": cpu_busy(),
+            "apps": list(apps), "app_sleeps": voluntary_switches(apps)}
 
 
 # ---------------------------------------------------------------- wrk output
@@ -109,7 +133,7 @@ def parse_wrk(text):
 def record(args):
     with open(args.before) as handle:
         before = json.load(handle)
-    after = snapshot(args.pid)
+    after = snapshot(args.pid, before.get("apps", []))
     with open(args.wrk) as handle:
         run = parse_wrk(handle.read())
     for pair in args.fields:
@@ -121,6 +145,14 @@ def record(args):
     run["wall_s"] = round(wall, 3)
     run["proxy_cpu_pct"] = round(100.0 * run["cpu_s"] / wall, 1) if wall > 0 else None
     run["cpu_us_per_req"] = round(run["cpu_s"] * 1e6 / run["requests"], 2) if run["requests"] else None
+    # The split: user time is the proxy's own code; kernel time is mostly the
+    # sockets', plus waking whoever it writes to (wrk, the app servers) when
+    # they sleep, which they do more often the slower the proxy is.
+    if run["requests"] and "user_ticks" in before:
+        run["user_us_per_req"] = round((after["user_ticks"] - before["user_ticks"]) / CLK_TCK * 1e6 / run["requests"], 2)
+        run["sys_us_per_req"] = round((after["sys_ticks"] - before["sys_ticks"]) / CLK_TCK * 1e6 / run["requests"], 2)
+    if run["requests"] and before.get("apps"):
+        run["app_sleeps_per_1k"] = round((after["app_sleeps"] - before["app_sleeps"]) * 1000 / run["requests"], 1)
     run["rss_kib"] = after["rss_kib"]
     for name in sorted(after["cpus"]):
         if name == "cpu":
@@ -200,6 +232,9 @@ def aggregate(runs):
             "p50_ms": median(r.get("p50_ms") for r in items),
             "p99_ms": median(r.get("p99_ms") for r in items),
             "cpu_us_per_req": median(r.get("cpu_us_per_req") for r in items),
+            "user_us_per_req": median(r.get("user_us_per_req") for r in items),
+            "sys_us_per_req": median(r.get("sys_us_per_req") for r in items),
+            "app_sleeps_per_1k": median(r.get("app_sleeps_per_1k") for r in items),
             "proxy_cpu_pct": median(r.get("proxy_cpu_pct") for r in items),
             "rss_mib": median((r.get("rss_kib") or 0) / 1024 for r in items),
             "cpu0_busy_pct": median(r.get("cpu0_busy_pct") for r in items),
@@ -278,6 +313,30 @@ def render_table(medians, mode):
             f"| {fmt(e['rss_mib'], 1)} | {fmt(e.get('others_pct'), 0)} | {fmt(e.get('rps_vs_nginx'), 2)} | {fmt(e.get('rps_vs_haproxy'), 2)} "
             f"| {fmt(e.get('cpu_vs_nginx'), 2)} | {fmt(e.get('cpu_vs_haproxy'), 2)} "
             f"| {fmt(e.get('p99_vs_nginx'), 2)} | {fmt(e.get('p99_vs_haproxy'), 2)} |")
+    return lines
+
+
+def render_split(medians, mode):
+    """User and kernel CPU per request, and how often the app servers slept, per scenario and target."""
+    rows = [e for e in medians if e["mode"] == mode and e.get("user_us_per_req") is not None]
+    if not rows:
+        return []
+    lines = [
+        "| scenario | target | CPU µs/req | user | kernel | user ÷ nginx | kernel ÷ nginx | app servers slept, per 1,000 requests |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    by_key = {(e["scenario"], e["target"]): e for e in rows}
+    last = None
+    for e in rows:
+        scenario = SCENARIO_LABEL.get(e["scenario"], e["scenario"]) if e["scenario"] != last else ""
+        last = e["scenario"]
+        base = by_key.get((e["scenario"], "nginx"))
+        user_ratio = ratio(e["user_us_per_req"], base.get("user_us_per_req")) if base and e["target"] != "nginx" else None
+        sys_ratio = ratio(e["sys_us_per_req"], base.get("sys_us_per_req")) if base and e["target"] != "nginx" else None
+        lines.append(
+            f"| {scenario} | {TARGET_LABEL.get(e['target'], e['target'])} | {fmt(e['cpu_us_per_req'], 1)} "
+            f"| {fmt(e['user_us_per_req'], 1)} | {fmt(e['sys_us_per_req'], 1)} | {fmt(user_ratio, 2)} | {fmt(sys_ratio, 2)} "
+            f"| {fmt(e.get('app_sleeps_per_1k'), 0)} |")
     return lines
 
 
@@ -409,6 +468,15 @@ def report(args):
             md.append("## Unpinned: nothing pinned; Switchyard one event loop (event_loops: 1), nginx one worker, HAProxy one thread")
         md.append("")
         md.extend(render_table(medians, mode))
+        split = render_split(medians, mode)
+        if split:
+            md.append("")
+            md.append("Where the CPU per request goes: user time (the proxy's own code) and kernel time (from the same "
+                      "/proc ticks, 10 ms each), and how often the app servers went to sleep (their voluntary context "
+                      "switches). On loopback the writer of a packet also pays for waking its sleeping reader, so a "
+                      "proxy slower in user time pays more kernel time too (LOG.md, \"the wake-up tax\").")
+            md.append("")
+            md.extend(split)
         busy = [e for e in medians if e["mode"] == mode]
         if busy:
             md.append("")
@@ -448,7 +516,7 @@ def report(args):
         json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "discarded_runs": discarded, "idle_runs": idle_runs,
                    "micro": micro}, handle, indent=1)
     columns = ["mode", "scenario", "target", "passes", "rps", "rps_min", "rps_max", "p50_ms", "p99_ms",
-               "cpu_us_per_req", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
+               "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "app_sleeps_per_1k", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
                "cpu_vs_haproxy", "p99_vs_nginx", "p99_vs_haproxy", "socket_errors", "non_2xx"]
     with open(os.path.join(results, "latest.csv"), "w") as handle:
         handle.write(",".join(columns) + "\n")
@@ -470,6 +538,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     snap = sub.add_parser("snap")
     snap.add_argument("pid", type=int)
+    snap.add_argument("--apps", default="", help="comma-separated pids of the app servers, whose sleeps are counted")
     rec = sub.add_parser("record")
     rec.add_argument("--before", required=True)
     rec.add_argument("--pid", type=int, required=True)
@@ -485,7 +554,7 @@ def main():
     rep.add_argument("--micro")
     args = parser.parse_args()
     if args.command == "snap":
-        print(json.dumps(snapshot(args.pid)))
+        print(json.dumps(snapshot(args.pid, [int(p) for p in args.apps.split(",") if p.strip()])))
     elif args.command == "record":
         record(args)
     else:

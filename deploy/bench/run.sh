@@ -486,7 +486,7 @@ measure_wrk() {  # MODE PASS SCENARIO TARGET ATTEMPT; status 3: disturbed, disca
     [ "$duration" -ge "$pin_ttl" ] && env+=(BENCH_REFRESH_PIN=1)
   fi
   raw="$state/raw/$mode-pass$pass-$scenario-$target-try$attempt.txt"
-  python3 "$here/bench.py" snap "$pid" > "$state/run/before.json"
+  python3 "$here/bench.py" snap "$pid" --apps "$(pgrep -d, -P "$(pid_of nginx-app)" || true)" > "$state/run/before.json"
   env "${env[@]}" $cpu1 timeout $((duration + 60)) wrk "${args[@]}" -d"${duration}s" "http://127.0.0.1:$port$url" > "$raw" 2>&1 \
     || warn "$mode pass $pass $scenario $target: wrk exited non-zero (see $raw)"
   printf '   %-5s pass %s  %-7s %-17s ' "$mode" "$pass" "$scenario" "$target"

@@ -1,5 +1,5 @@
 // The least an HTTP proxy on SwiftNIO can do per request, to measure NIO's own cost
-// next to Switchyard's (deploy/bench/floor.sh): one event loop; each client connection
+// next to Switchyard's (deploy/bench/run.sh --floor): one event loop; each client connection
 // gets its own keep-alive upstream connection (round robin over the given ports) and
 // the bytes are relayed both ways unparsed, with one handler per channel that writes
 // straight into the other channel's handler context, as Switchyard does. No parsing,
@@ -7,6 +7,11 @@
 // pays.
 //
 //   nio-relay LISTEN_PORT UPSTREAM_PORT [UPSTREAM_PORT...]
+//
+// NIO_RELAY_SPIN_NS=N (default 0) busy-waits N ns before each relayed read (two per
+// small request): the relay then costs what a proxy with that much more work per read
+// would, in user time, which shows how much kernel time follows from user time
+// (deploy/bench/wakeups.sh; LOG.md, "the wake-up tax"). run.sh never sets it.
 
 import NIOCore
 import NIOPosix
@@ -15,6 +20,14 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Busy-waits `nanoseconds` on the monotonic clock.
+func spin(nanoseconds: UInt64) {
+    let end = NIODeadline.now().uptimeNanoseconds &+ nanoseconds
+    while NIODeadline.now().uptimeNanoseconds < end {}
+}
+
+let spinNanos: UInt64 = getenv("NIO_RELAY_SPIN_NS").flatMap { UInt64(String(cString: $0)) } ?? 0
 
 final class Relay: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -34,6 +47,9 @@ final class Relay: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let peerContext = self.peer?.context else { return }
+        if spinNanos > 0 {
+            spin(nanoseconds: spinNanos)
+        }
         peerContext.write(data, promise: nil)
         self.peerNeedsFlush = true
     }
