@@ -174,8 +174,20 @@ final class LoopContext {
     }
 
     /// Returns a connection to its server's pool (most recently used last).
-    /// No timer per connection: `sweep` closes the ones idle too long. `now`:
-    /// the caller's reading of the clock, when it has one.
+    /// No timer per connection: `sweep` closes the ones idle too long, and
+    /// those past `keepalive` once they have been idle for
+    /// `excessIdleGrace`. `now`: the caller's reading of the clock, when it
+    /// has one.
+    ///
+    /// Past `keepalive` the oldest is not closed at once (nginx's
+    /// `keepalive` does that): with more requests in flight than `keepalive`
+    /// covers, the number in use swings by more than the pool and every swing
+    /// up opened new connections that the swing down closed again, a
+    /// connect and a close for ~40 % of the requests at 512 concurrent
+    /// clients and `keepalive: 64`, which halved the requests served
+    /// (deploy/bench/LOG.md). Kept for a second, a burst's connections serve
+    /// the next one, as HAProxy keeps idle server connections until its
+    /// `pool-purge-delay`.
     func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount, now: NIODeadline = .now()) {
         guard connection.isUsable, keepalive > 0 else {
             connection.close()
@@ -192,16 +204,11 @@ final class LoopContext {
             list = IdleList()
             self.idle[ordinal] = list
         }
-        if list.connections.count >= keepalive {  // keepalive > 0 (above): the list is not empty
-            // Keep the most recently used ones (nginx's behaviour): drop the oldest.
-            let oldest = list.connections.removeFirst()
-            oldest.idlePool = nil
-            oldest.close()
-        }
         connection.delegate = nil
         connection.idlePool = self
         connection.idleSince = now
         self.idleTimeout = idleTimeout
+        self.keepalive = keepalive
         list.connections.append(connection)
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
@@ -217,6 +224,11 @@ final class LoopContext {
     }
 
     private var idleTimeout = TimeAmount.seconds(60)
+    /// `upstream.keepalive` as the last release saw it.
+    private var keepalive = 64
+    /// How long a connection past `keepalive` stays idle in its pool before
+    /// the sweep closes it (the sweep runs at least once a second).
+    static let excessIdleGrace = TimeAmount.seconds(1)
     private var sweeper: RepeatedTask?
 
     private func startSweepingIfNeeded() {
@@ -228,16 +240,26 @@ final class LoopContext {
         }
     }
 
-    /// Closes pooled connections idle for longer than `upstream.idle_timeout`.
+    /// Closes pooled connections idle for longer than `upstream.idle_timeout`,
+    /// and, of a server's pool past `keepalive`, the oldest ones idle for
+    /// `excessIdleGrace` or longer.
     private func sweep() {
-        let cutoff = NIODeadline.now() - self.idleTimeout
+        let now = NIODeadline.now()
+        let cutoff = now - self.idleTimeout
+        let excessCutoff = now - Self.excessIdleGrace
         var expired: [UpstreamConnection] = []
         for case let list? in self.idle {
             // Lists are ordered by release time: the expired ones are at the front.
-            let stale = list.connections.prefix { $0.idleSince <= cutoff }
-            guard !stale.isEmpty else { continue }
-            expired.append(contentsOf: stale)
-            list.connections.removeFirst(stale.count)
+            let excess = max(0, list.connections.count - self.keepalive)
+            var closing = 0
+            for connection in list.connections {
+                let pastLimit = closing < excess && connection.idleSince <= excessCutoff
+                guard pastLimit || connection.idleSince <= cutoff else { break }
+                closing += 1
+            }
+            guard closing > 0 else { continue }
+            expired.append(contentsOf: list.connections.prefix(closing))
+            list.connections.removeFirst(closing)
         }
         for connection in expired {
             connection.idlePool = nil

@@ -1,5 +1,7 @@
 import NIOCore
+import NIOEmbedded
 import NIOPosix
+import SwitchyardCore
 import SwitchyardLogging
 import SwitchyardTestSupport
 import Testing
@@ -54,6 +56,43 @@ struct UpstreamPoolTests {
         #expect(try await harness.client().post("/after", body: "x").status == 200)
         #expect(p1.connectionCount == 4)
         await harness.stop()
+    }
+
+    /// On virtual time: the pool's sweep is the loop's repeated task, and how
+    /// long a connection has been idle comes from the `now` it was released at.
+    @Test("past `keepalive`, released connections stay pooled for a second; then the sweep closes the oldest")
+    func pastKeepaliveConnectionsStayForTheGrace() throws {
+        let eventLoop = EmbeddedEventLoop()
+        let loop = LoopContext(eventLoop: eventLoop, decisionSink: MemoryLogSink())
+        let server = UpstreamServerState(address: ServerAddress(host: "127.0.0.1", port: 1), pool: "primary")
+        func open() throws -> (channel: EmbeddedChannel, connection: UpstreamConnection) {
+            let connection = UpstreamConnection(server: server)
+            let channel = EmbeddedChannel(handler: connection, loop: eventLoop)
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            return (channel, connection)
+        }
+        let old = try (0..<2).map { _ in try open() }
+        let fresh = try (0..<2).map { _ in try open() }
+        let longAgo = NIODeadline.now() - LoopContext.excessIdleGrace - .seconds(1)
+        for pooled in old {
+            loop.release(pooled.connection, keepalive: 1, idleTimeout: .seconds(60), now: longAgo)
+        }
+        for pooled in fresh {
+            loop.release(pooled.connection, keepalive: 1, idleTimeout: .seconds(60))
+        }
+        // Four idle with `keepalive: 1`: none closed on release.
+        #expect((old + fresh).allSatisfy { $0.channel.isActive })
+
+        // The sweep (every second with a 60 s idle timeout) closes the ones
+        // past the limit that have been idle for the grace, oldest first, and
+        // keeps the recent ones even though they are past it too.
+        eventLoop.advanceTime(by: .seconds(1))
+        #expect(old.allSatisfy { !$0.channel.isActive })
+        #expect(fresh.allSatisfy { $0.channel.isActive })
+        #expect(loop.takeIdle(server) === fresh[1].connection)
+        #expect(loop.takeIdle(server) === fresh[0].connection)
+        #expect(loop.takeIdle(server) == nil)
+        loop.closeIdle()
     }
 
     @Test("a recycled head buffer is reused in place, and never while someone still holds it")

@@ -27,13 +27,14 @@ TARGET_LABEL = {
     "haproxy": "HAProxy",
     "nio-floor": "NIO floor (byte relay, no HTTP; --floor)",
 }
-SCENARIO_ORDER = ["get", "mix", "64k", "upload", "close"]
+SCENARIO_ORDER = ["get", "mix", "64k", "upload", "close", "many"]
 SCENARIO_LABEL = {
     "get": "1. small keep-alive GETs",
     "mix": "2. 90/10 mix, pinned reads",
     "64k": "3. 64 KiB responses",
     "upload": "4. 1 MiB uploads",
     "close": "5. new connection per request",
+    "many": "7. small GETs, many clients (run.sh --scenarios many)",
 }
 
 
@@ -87,11 +88,20 @@ def cpu_busy():
     return busy
 
 
+def tcp_active_opens():
+    """Connections opened by anyone on the machine (wrk's, the proxies' to the app servers)."""
+    with open("/proc/net/snmp") as snmp:
+        rows = [line.split() for line in snmp if line.startswith("Tcp:")]
+    if len(rows) >= 2 and "ActiveOpens" in rows[0]:
+        return int(rows[1][rows[0].index("ActiveOpens")])
+    return None
+
+
 def snapshot(pid, apps=()):
     user, system = proc_ticks(pid)
     return {"time": time.monotonic(), "ticks": user + system, "user_ticks": user, "sys_ticks": system,
             "rss_kib": proc_rss_kib(pid), "cpus": cpu_busy(),
-            "apps": list(apps), "app_sleeps": voluntary_switches(apps)}
+            "apps": list(apps), "app_sleeps": voluntary_switches(apps), "active_opens": tcp_active_opens()}
 
 
 # ---------------------------------------------------------------- wrk output
@@ -151,6 +161,8 @@ def record(args):
     if run["requests"] and "user_ticks" in before:
         run["user_us_per_req"] = round((after["user_ticks"] - before["user_ticks"]) / CLK_TCK * 1e6 / run["requests"], 2)
         run["sys_us_per_req"] = round((after["sys_ticks"] - before["sys_ticks"]) / CLK_TCK * 1e6 / run["requests"], 2)
+    if run["requests"] and before.get("active_opens") is not None and after["active_opens"] is not None:
+        run["connects_per_1k"] = round((after["active_opens"] - before["active_opens"]) * 1000 / run["requests"], 1)
     if run["requests"] and before.get("apps"):
         run["app_sleeps_per_1k"] = round((after["app_sleeps"] - before["app_sleeps"]) * 1000 / run["requests"], 1)
     run["rss_kib"] = after["rss_kib"]
@@ -235,6 +247,7 @@ def aggregate(runs):
             "user_us_per_req": median(r.get("user_us_per_req") for r in items),
             "sys_us_per_req": median(r.get("sys_us_per_req") for r in items),
             "app_sleeps_per_1k": median(r.get("app_sleeps_per_1k") for r in items),
+            "connects_per_1k": median(r.get("connects_per_1k") for r in items),
             "proxy_cpu_pct": median(r.get("proxy_cpu_pct") for r in items),
             "rss_mib": median((r.get("rss_kib") or 0) / 1024 for r in items),
             "cpu0_busy_pct": median(r.get("cpu0_busy_pct") for r in items),
@@ -322,8 +335,9 @@ def render_split(medians, mode):
     if not rows:
         return []
     lines = [
-        "| scenario | target | CPU µs/req | user | kernel | user ÷ nginx | kernel ÷ nginx | app servers slept, per 1,000 requests |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| scenario | target | CPU µs/req | user | kernel | user ÷ nginx | kernel ÷ nginx | app servers slept, per 1,000 requests "
+        "| connections opened, per 1,000 requests |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     by_key = {(e["scenario"], e["target"]): e for e in rows}
     last = None
@@ -336,7 +350,7 @@ def render_split(medians, mode):
         lines.append(
             f"| {scenario} | {TARGET_LABEL.get(e['target'], e['target'])} | {fmt(e['cpu_us_per_req'], 1)} "
             f"| {fmt(e['user_us_per_req'], 1)} | {fmt(e['sys_us_per_req'], 1)} | {fmt(user_ratio, 2)} | {fmt(sys_ratio, 2)} "
-            f"| {fmt(e.get('app_sleeps_per_1k'), 0)} |")
+            f"| {fmt(e.get('app_sleeps_per_1k'), 0)} | {fmt(e.get('connects_per_1k'), 1)} |")
     return lines
 
 
@@ -474,7 +488,10 @@ def report(args):
             md.append("Where the CPU per request goes: user time (the proxy's own code) and kernel time (from the same "
                       "/proc ticks, 10 ms each), and how often the app servers went to sleep (their voluntary context "
                       "switches). On loopback the writer of a packet also pays for waking its sleeping reader, so a "
-                      "proxy slower in user time pays more kernel time too (LOG.md, \"the wake-up tax\").")
+                      "proxy slower in user time pays more kernel time too (LOG.md, \"the wake-up tax\"). "
+                      "Connections opened: TCP connects on the whole machine (/proc/net/snmp ActiveOpens) per "
+                      "request, wrk's own included; above a few per 1,000, the proxy is opening upstream connections "
+                      "(its keep-alive pool is not holding enough).")
             md.append("")
             md.extend(split)
         busy = [e for e in medians if e["mode"] == mode]
@@ -516,7 +533,7 @@ def report(args):
         json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "discarded_runs": discarded, "idle_runs": idle_runs,
                    "micro": micro}, handle, indent=1)
     columns = ["mode", "scenario", "target", "passes", "rps", "rps_min", "rps_max", "p50_ms", "p99_ms",
-               "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "app_sleeps_per_1k", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
+               "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "app_sleeps_per_1k", "connects_per_1k", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
                "cpu_vs_haproxy", "p99_vs_nginx", "p99_vs_haproxy", "socket_errors", "non_2xx"]
     with open(os.path.join(results, "latest.csv"), "w") as handle:
         handle.write(",".join(columns) + "\n")

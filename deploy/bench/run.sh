@@ -24,6 +24,7 @@ passes=3
 duration=10
 warmup=1
 connections=64
+many_connections=512
 threads=1
 modes=pinned
 scenarios="get mix 64k upload close idle"
@@ -49,7 +50,10 @@ usage: deploy/bench/run.sh [options]
   --connections N     wrk -c (default $connections); wrk runs with -t$threads
   --unpinned          run nothing pinned (every proxy still runs one worker: event_loops: 1)
   --both              a pinned run, then an unpinned one
-  --scenarios LIST    comma-separated subset of: get,mix,64k,upload,close,idle (default: all)
+  --scenarios LIST    comma-separated subset of: get,mix,64k,upload,close,idle (default: all), or
+                      many: small GETs from --many-connections clients (not in the default set)
+  --many-connections N  wrk -c of the many scenario (default $many_connections): more requests in
+                      flight than upstream.keepalive / nginx's keepalive covers
   --targets LIST      comma-separated subset of: switchyard,switchyard-nolog,nginx,haproxy (default: all)
   --floor             also measure nio-floor: a bare SwiftNIO byte relay (deploy/bench/floor, built
                       here), small GETs and 64 KiB only: what any NIO proxy pays before doing HTTP
@@ -74,6 +78,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
+    --many-connections) many_connections=$2; shift 2 ;;
     --unpinned) modes=unpinned; shift ;;
     --both) modes="pinned unpinned"; shift ;;
     --scenarios) scenarios=${2//,/ }; shift 2 ;;
@@ -92,11 +97,11 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in "$passes" "$duration" "$warmup" "$connections" "$idle_count" "$post_pct" "$pin_pct" "$load_wait" "$max_others" "$redo"; do
+for n in "$passes" "$duration" "$warmup" "$connections" "$many_connections" "$idle_count" "$post_pct" "$pin_pct" "$load_wait" "$max_others" "$redo"; do
   case "$n" in ''|*[!0-9]*) echo "run.sh: not a whole number: $n" >&2; exit 2 ;; esac
 done
 [ "$passes" -ge 1 ] && [ "$duration" -ge 1 ] || { echo "run.sh: --passes and --duration must be at least 1" >&2; exit 2; }
-for s in $scenarios; do case "$s" in get|mix|64k|upload|close|idle) ;; *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;; esac; done
+for s in $scenarios; do case "$s" in get|mix|64k|upload|close|idle|many) ;; *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;; esac; done
 for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|haproxy|nio-floor) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
 [ "$floor" = 1 ] && [[ " $targets " != *" nio-floor "* ]] && targets="$targets nio-floor"
 
@@ -468,6 +473,7 @@ measure_wrk() {  # MODE PASS SCENARIO TARGET ATTEMPT; status 3: disturbed, disca
   local args=(-t"$threads" -c"$connections" --latency) env=()
   case "$scenario" in
     get) url=/ ;;
+    many) url=/; args=(-t"$threads" -c"$many_connections" --latency) ;;
     mix) url=/; args+=(-s "$here/lua/mix.lua")
          env=(BENCH_POST_PCT="$post_pct" BENCH_PIN_PCT="$pin_pct") ;;
     64k) url=/64k ;;
@@ -572,6 +578,7 @@ for mode in $modes; do
       for target in "${ordered[@]}"; do
         # The floor relay has no routing (mix, uploads), opens an upstream connection per client
         # connection (close) and would hold 10,000 upstream ones (idle): small GETs and 64 KiB only.
+        # (many: it would open one upstream connection per client, nothing like a keep-alive pool.)
         [ "$target" = nio-floor ] && [ "$scenario" != get ] && [ "$scenario" != 64k ] && continue
         run_wrk "$mode" "$pass" "$scenario" "$target"
       done
@@ -612,7 +619,7 @@ meta = {
     "wrk_version": out("wrk", "-v").splitlines()[0].split(" [")[0] if out("wrk", "-v") else "?",
     "postgres_version": out("$pg/postgres", "--version"),
     "passes": $passes, "duration_s": $duration, "warmup_s": $warmup,
-    "wrk_settings": "-t$threads -c$connections --latency",
+    "wrk_settings": "-t$threads -c$connections --latency" + (" (many: -c$many_connections)" if "many" in "$scenarios".split() else ""),
     "mix": "$post_pct % POST /items, $pin_pct % of the GETs carry the proxy's pin cookie (fetched with curl before each run" + (", refreshed from the write responses since a run lasts at least the 10 s pin TTL)" if $duration >= $pin_ttl else ")"),
     "idle_connections": $idle_count,
     "disturbance": "pinned runs during which other processes kept CPU 0 busy more than $max_others % of the time were measured again, up to $redo times",
