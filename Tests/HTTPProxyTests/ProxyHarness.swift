@@ -88,9 +88,15 @@ final class ProxyHarness: Sendable {
     var replicaRequests: Int { (self.replicaA + self.replicaB).reduce(0) { $0 + $1.requestCount } }
     var allServers: [FakeAppServer] { self.primaries + self.replicaA + self.replicaB }
 
-    /// The decision lines, parsed into flat string maps.
+    /// The decision lines, parsed into flat string maps. A loop hands its
+    /// lines to the sink when its turn ends, which can be just after a client
+    /// has the response; an empty task on every loop runs after that hand-over
+    /// (tasks run in order), so every response received so far has its line.
     var decisionLines: [[String: String]] {
-        self.decisions.lines.map(FlatJSON.parse)
+        for loop in self.group.makeIterator() {
+            try? loop.submit {}.wait()
+        }
+        return self.decisions.lines.map(FlatJSON.parse)
     }
 
     func stop() async {
