@@ -249,14 +249,12 @@ final class LoopContext {
         let excessCutoff = now - Self.excessIdleGrace
         var expired: [UpstreamConnection] = []
         for case let list? in self.idle {
-            // Lists are ordered by release time: the expired ones are at the front.
+            // Lists are ordered by release time, oldest first: the expired ones,
+            // and the ones past the grace, are prefixes.
+            let expiredCount = list.connections.prefix { $0.idleSince <= cutoff }.count
+            let pastGraceCount = list.connections.prefix { $0.idleSince <= excessCutoff }.count
             let excess = max(0, list.connections.count - self.keepalive)
-            var closing = 0
-            for connection in list.connections {
-                let pastLimit = closing < excess && connection.idleSince <= excessCutoff
-                guard pastLimit || connection.idleSince <= cutoff else { break }
-                closing += 1
-            }
+            let closing = max(expiredCount, min(excess, pastGraceCount))
             guard closing > 0 else { continue }
             expired.append(contentsOf: list.connections.prefix(closing))
             list.connections.removeFirst(closing)

@@ -40,6 +40,30 @@ struct ServeProcessTests {
 
     static func freePort() -> Int { FakeAppServer.unusedPort() }
 
+    /// A primary and a replica app server, and free ports for the router and its admin listener.
+    struct Stack {
+        let primary: FakeAppServer
+        let replica: FakeAppServer
+        let router: Int
+        let admin: Int
+
+        static func start() async throws -> Stack {
+            let primary = try await FakeAppServer.start(name: "p1")
+            let replica = try await FakeAppServer.start(name: "r1")
+            let ports = FakeAppServer.unusedPorts(2)
+            return Stack(primary: primary, replica: replica, router: ports[0], admin: ports[1])
+        }
+
+        func config(rule: Bool = false) -> String {
+            ServeProcessTests.config(router: self.router, admin: self.admin, primary: self.primary.port, replica: self.replica.port, rule: rule)
+        }
+
+        func stop() async {
+            await self.primary.stop()
+            await self.replica.stop()
+        }
+    }
+
     /// `switchyard serve` on the file at `path`, once it logs that it listens.
     static func serve(_ path: String) async throws -> BackgroundProcess {
         let process = try BackgroundProcess.start(
@@ -59,12 +83,10 @@ struct ServeProcessTests {
     }
 
     @Test func reloadOnSIGHUPAndDrainOnSIGTERM() async throws {
-        let primary = try await FakeAppServer.start(name: "p1")
-        let replica = try await FakeAppServer.start(name: "r1")
-        let ports = FakeAppServer.unusedPorts(2)
-        let (router, admin) = (ports[0], ports[1])
+        let stack = try await Stack.start()
+        let (primary, router, admin) = (stack.primary, stack.router, stack.admin)
         let path = "/tmp/sy-serve-\(getpid()).yaml"
-        try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false), to: path)
+        try Self.write(stack.config(), to: path)
         let process = try await Self.serve(path)
         defer { process.kill() }
 
@@ -72,7 +94,7 @@ struct ServeProcessTests {
         let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
         #expect(try await client.get("/a").status == 200)
 
-        try Self.write(Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: true), to: path)
+        try Self.write(stack.config(rule: true), to: path)
         process.signal(SIGHUP)
         try await eventually("reloaded", timeout: .seconds(10)) { process.output.contains("\"configuration reloaded\"") }
         #expect(try await client.get("/b").status == 200)
@@ -108,20 +130,16 @@ struct ServeProcessTests {
         #expect(response.status == 200)
         #expect(try await process.waitForExit(timeout: .seconds(15)) == 0)
         #expect(process.output.contains("\"msg\":\"stopped\""))
-        await primary.stop()
-        await replica.stop()
+        await stack.stop()
     }
 
     /// `event_loops: 3` starts three event loops (the admin listener's threads
     /// are NIO's singleton `NIO-SGLTN-...`, not counted),
     /// whatever the CPU count; a reload cannot change it and says so.
     @Test func eventLoopsSetsTheThreadCountUntilARestart() async throws {
-        let primary = try await FakeAppServer.start(name: "p1")
-        let replica = try await FakeAppServer.start(name: "r1")
-        let ports = FakeAppServer.unusedPorts(2)
-        let (router, admin) = (ports[0], ports[1])
+        let stack = try await Stack.start()
         let path = "/tmp/sy-loops-\(getpid()).yaml"
-        let base = Self.config(router: router, admin: admin, primary: primary.port, replica: replica.port, rule: false)
+        let base = stack.config()
         try Self.write("event_loops: 3\n" + base, to: path)
         let process = try await Self.serve(path)
         defer { process.kill() }
@@ -135,13 +153,12 @@ struct ServeProcessTests {
         #expect(Self.eventLoopThreads(process.pid) == 3)
         // Requests land on every loop (connections are spread over them) and are served.
         for index in 0..<6 {
-            let client = TestHTTPClient(port: router, defaultHeaders: [("Host", "t")])
+            let client = TestHTTPClient(port: stack.router, defaultHeaders: [("Host", "t")])
             #expect(try await client.get("/loop/\(index)").status == 200)
         }
         process.signal(SIGTERM)
         #expect(try await process.waitForExit(timeout: .seconds(15)) == 0)
-        await primary.stop()
-        await replica.stop()
+        await stack.stop()
     }
 
     @Test func startUpErrorsExit1WithOneLine() async throws {
