@@ -869,6 +869,25 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 // MARK: - Upstream delegate
 
 extension ProxyServerHandler: UpstreamConnectionDelegate {
+    func upstream(_ connection: UpstreamConnection, read buffer: ByteBuffer) {
+        guard let exchange = self.exchange, exchange.connection === connection else {
+            // Not this exchange's connection (any more): parsed, and dropped.
+            connection.parse(buffer) { _ in }
+            return
+        }
+        // The exchange is looked up once per read: each event checks only
+        // that it is still current (an event can end it, or the client can
+        // go away while a body is written).
+        connection.parse(buffer) { event in
+            guard self.exchange === exchange, exchange.connection === connection else { return }
+            if exchange.held != nil {
+                exchange.held?.append(.event(event))
+                return
+            }
+            self.relayUpstream(event, exchange: exchange)
+        }
+    }
+
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent) {
         guard let exchange = self.exchange, exchange.connection === connection else { return }
         if exchange.held != nil {

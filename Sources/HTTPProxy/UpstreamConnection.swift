@@ -5,6 +5,10 @@ import NIOCore
 
 /// Receives what one upstream connection does. Loop-confined.
 protocol UpstreamConnectionDelegate: AnyObject {
+    /// Bytes read: the delegate has them parsed (`parse(_:_:)`) with its
+    /// exchange in hand, looked up once per read rather than once per event.
+    func upstream(_ connection: UpstreamConnection, read buffer: ByteBuffer)
+    /// What the end of input completes (a body read until close).
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent)
     func upstreamReadComplete(_ connection: UpstreamConnection)
     func upstreamBecameWritable(_ connection: UpstreamConnection)
@@ -77,18 +81,23 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = self.unwrapInboundIn(data)
-        guard self.delegate != nil else {
+        guard let delegate = self.delegate else {
             // An idle connection must not talk: close it.
             context.close(promise: nil)
             return
         }
+        delegate.upstream(self, read: buffer)
+    }
+
+    /// Parses `buffer`, handing `emit` each event it completes; a protocol
+    /// error closes the connection (`channelInactive` then reports it).
+    func parse(_ buffer: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) {
         do {
-            // The delegate is looked up per event: it lets go of the connection at the end.
-            try self.parser.feed(buffer) { event in
-                self.delegate?.upstream(self, received: event)
-            }
+            try self.parser.feed(buffer, emit)
         } catch {
-            self.fail(error, context: context)
+            if let context = self.context {
+                self.fail(error, context: context)
+            }
         }
     }
 
