@@ -17,8 +17,9 @@ fi
 command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (Swift 6.x toolchain needed)" >&2; exit 1; }
 
 swift build --build-tests
-# Serially: the PostgreSQL clusters, the demo and the 256 MiB transfers load a
-# 2-core machine enough that running suites side by side stretches their deadlines
-# (all 471 tests take about 5 minutes this way, 3.5 of them the short form of the
-# reliability suite; its long form is deploy/reliability/run.sh).
+# Serially, one test at a time: the most conservative schedule for CI. Plain
+# `swift test` passes too (the tests that load the whole machine, the PostgreSQL
+# clusters, the demo, the load generators and the 256 MiB transfers, take turns
+# through the .heavyLoad trait; see README "Tests"). The reliability suite runs
+# in its short form here; its long form is deploy/reliability/run.sh.
 swift test --no-parallel

@@ -10,7 +10,7 @@ import Glibc
 /// state directory and its own ports), checks from its output and decision
 /// log that every step of the scenario happened, then `stop`s it and checks
 /// that nothing it started is left.
-@Suite("deploy/demo.sh end to end", .serialized)
+@Suite("deploy/demo.sh end to end", .serialized, .heavyLoad)
 struct DemoScriptTests {
     static let root: String = {
         // Tests/DeployTests/DemoScriptTests.swift → the package root.

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// `switchyard lag` and `switchyard explain` (SPEC §1) against a real primary and replica.
-@Suite("switchyard lag and explain on real PostgreSQL", .serialized)
+@Suite("switchyard lag and explain on real PostgreSQL", .serialized, .heavyLoad)
 struct LagCommandTests {
     @Test func lagPrintsEveryDatabaseAndExplainTheDecision() async throws {
         try await withPostgresCluster(replicas: 1) { cluster in

@@ -8,7 +8,7 @@ import Glibc
 /// The `switchyard` binary itself, driven with real signals: SIGHUP reloads
 /// (and keeps the running configuration on an invalid file), SIGTERM drains a
 /// request in flight and exits 0; bad start-ups exit 1 with one line on stderr.
-@Suite("switchyard serve as a process", .serialized)
+@Suite("switchyard serve as a process", .serialized, .heavyLoad)
 struct ServeProcessTests {
     static let binary = DemoScriptTests.root + "/.build/debug/switchyard"
 
@@ -202,7 +202,7 @@ extension String {
     }
 }
 
-@Suite("switchyard serve as an unprivileged user")
+@Suite("switchyard serve as an unprivileged user", .heavyLoad)
 struct UnprivilegedServeTests {
     /// Regression: TCP_NODELAY set at the wrong level failed with EACCES for a
     /// non-root user and every connection was dropped. The systemd unit and the

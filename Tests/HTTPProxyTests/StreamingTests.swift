@@ -3,7 +3,7 @@ import SwitchyardCore
 import SwitchyardTestSupport
 import Testing
 
-@Suite("Proxy: bodies stream both ways with backpressure", .serialized)
+@Suite("Proxy: bodies stream both ways with backpressure", .serialized, .heavyLoad)
 struct StreamingTests {
     static let size = 256 * 1024 * 1024
 

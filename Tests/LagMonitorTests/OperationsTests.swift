@@ -15,7 +15,7 @@ import Glibc
 /// Operations on a real stack (SPEC §2 reload, §7 admin): a reload that
 /// tightens max_lag mid-traffic, an invalid reload, drain/undrain, and the
 /// metrics that follow a replica out of rotation and back.
-@Suite("Operations on real PostgreSQL", .serialized)
+@Suite("Operations on real PostgreSQL", .serialized, .heavyLoad)
 struct OperationsTests {
     static func yaml(cluster: PostgresCluster, primaryApp: Int, replicaApp: Int, maxLag: String) -> String {
         """

@@ -8,7 +8,7 @@ import Testing
 
 /// Read-your-writes end to end: Switchyard (the real composition root) in front
 /// of demo app servers that really read the primary or the replica.
-@Suite("Read-your-writes on real PostgreSQL", .serialized)
+@Suite("Read-your-writes on real PostgreSQL", .serialized, .heavyLoad)
 struct ReadYourWritesTests {
     static let secret: [UInt8] = Array("shared-by-both-routers".utf8)
 

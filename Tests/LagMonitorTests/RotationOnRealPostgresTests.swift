@@ -5,7 +5,7 @@ import Testing
 
 /// The lag monitor against a real PostgreSQL 15 primary and streaming replicas
 /// (the fixture starts them; missing server binaries fail with how to install them).
-@Suite("Lag monitor on real PostgreSQL", .serialized)
+@Suite("Lag monitor on real PostgreSQL", .serialized, .heavyLoad)
 struct RotationOnRealPostgresTests {
     @Test func aCaughtUpReplicaStaysInRotationThroughTenIdleSeconds() async throws {
         try await withPostgresCluster(replicas: 1) { cluster in

@@ -4,7 +4,7 @@ import SwitchyardCore
 import Testing
 
 /// Self-tests of the real-PostgreSQL fixture. Each test starts its own cluster(s); they run in parallel.
-@Suite("PostgreSQL fixture", .timeLimit(.minutes(5)))
+@Suite("PostgreSQL fixture", .timeLimit(.minutes(5)), .heavyLoad)
 struct PostgresFixtureTests {
     @Test("a primary and a replica: rows replicate; paused replay holds the lag; resume catches up")
     func replicationPauseAndResume() async throws {
@@ -350,7 +350,7 @@ actor Rendezvous {
     }
 }
 
-@Suite("PostgreSQL fixture: orphans", .timeLimit(.minutes(5)))
+@Suite("PostgreSQL fixture: orphans", .timeLimit(.minutes(5)), .heavyLoad)
 struct PostgresOrphanTests {
     @Test("a cluster whose owning test process is gone is torn down; a live one is left alone")
     func orphansOfDeadProcessesAreReaped() async throws {

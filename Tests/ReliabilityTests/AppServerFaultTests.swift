@@ -3,7 +3,7 @@ import Testing
 
 /// App-server faults under load (issue #7): a load generator keeps `loadClients` requests in
 /// flight through the in-process proxy while app servers are killed, restarted, hang or reset.
-@Suite("Reliability: app-server faults under load", .serialized)
+@Suite("Reliability: app-server faults under load", .serialized, .heavyLoad)
 struct AppServerFaultTests {
     let scale = ReliabilityScale.current
 

@@ -12,7 +12,7 @@ import Testing
 /// replicas, demo app servers that really read their database, Switchyard in-process with its
 /// lag monitor. Pinned clients write and read every write back (a 404 is a stale read); unpinned
 /// clients read lists. Time to leave and to come back is measured, not asserted.
-@Suite("Reliability: database faults under load", .serialized)
+@Suite("Reliability: database faults under load", .serialized, .heavyLoad)
 struct DatabaseFaultTests {
     let scale = ReliabilityScale.current
 

@@ -7,7 +7,7 @@ import Testing
 /// memory and descriptors are its own: slowloris, thousands of idle keep-alive connections, a
 /// flood of malformed heads, the request-smuggling corpus, forged and oversized pin cookies and
 /// spoofed forwarding headers.
-@Suite("Reliability: hostile clients while normal traffic flows", .serialized)
+@Suite("Reliability: hostile clients while normal traffic flows", .serialized, .heavyLoad)
 struct HostileClientTests {
     let scale = ReliabilityScale.current
 

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Router restarts under load (issue #7), on the real binary with real signals.
-@Suite("Reliability: SIGHUP and SIGTERM under load", .serialized)
+@Suite("Reliability: SIGHUP and SIGTERM under load", .serialized, .heavyLoad)
 struct RouterRestartTests {
     let scale = ReliabilityScale.current
 

@@ -11,7 +11,7 @@ import Glibc
 /// periodically (replay paused until it leaves rotation, then resumed). The router's RSS and open
 /// descriptors are sampled all along; they must stay flat, and nothing may fail or read stale.
 /// Short form: 20 s; long form: 30 minutes (SWITCHYARD_SOAK_SECONDS overrides).
-@Suite("Reliability: soak", .serialized)
+@Suite("Reliability: soak", .serialized, .heavyLoad)
 struct SoakTests {
     let scale = ReliabilityScale.current
 
