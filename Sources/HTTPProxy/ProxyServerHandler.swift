@@ -875,21 +875,22 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
             connection.parse(buffer) { _ in }
             return
         }
-        // The exchange is looked up once per read: each event checks only
-        // that it is still current (an event can end it, or the client can
-        // go away while a body is written).
+        // The exchange is looked up once per read, not once per event.
         connection.parse(buffer) { event in
-            guard self.exchange === exchange, exchange.connection === connection else { return }
-            if exchange.held != nil {
-                exchange.held?.append(.event(event))
-                return
-            }
-            self.relayUpstream(event, exchange: exchange)
+            self.deliver(event, from: connection, to: exchange)
         }
     }
 
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent) {
-        guard let exchange = self.exchange, exchange.connection === connection else { return }
+        guard let exchange = self.exchange else { return }
+        self.deliver(event, from: connection, to: exchange)
+    }
+
+    /// Relays `event` if `exchange` is still current and on `connection` (an
+    /// event before it can end the exchange, or the client can go away while a
+    /// body is written), or holds it while the head waits for its pin position.
+    private func deliver(_ event: UpstreamResponseEvent, from connection: UpstreamConnection, to exchange: Exchange) {
+        guard self.exchange === exchange, exchange.connection === connection else { return }
         if exchange.held != nil {
             exchange.held?.append(.event(event))
             return
