@@ -19,12 +19,14 @@ import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-TARGET_ORDER = ["switchyard", "switchyard-nolog", "nginx", "haproxy", "nio-floor"]
+TARGET_ORDER = ["switchyard", "switchyard-nolog", "nginx", "nginx-log", "haproxy", "haproxy-log", "nio-floor"]
 TARGET_LABEL = {
     "switchyard": "Switchyard",
     "switchyard-nolog": "Switchyard, decisions off",
     "nginx": "nginx",
+    "nginx-log": "nginx, access log",
     "haproxy": "HAProxy",
+    "haproxy-log": "HAProxy, access log",
     "nio-floor": "NIO floor (byte relay, no HTTP; --floor)",
 }
 SCENARIO_ORDER = ["get", "mix", "64k", "upload", "close", "many"]
@@ -273,7 +275,82 @@ def aggregate(runs):
                 entry[f"cpu_vs_{other}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
                 entry[f"p99_vs_{other}"] = ratio(entry["p99_ms"], base["p99_ms"])
                 entry[f"rss_vs_{other}"] = ratio(entry["rss_mib"], base["rss_mib"])
+        if entry["target"] == "switchyard":
+            # Like for like: each logging a line per request.
+            for other in ("nginx-log", "haproxy-log"):
+                base = by_key.get((entry["mode"], entry["scenario"], other))
+                if base:
+                    key = other.replace("-", "_")
+                    entry[f"rps_vs_{key}"] = ratio(entry["rps"], base["rps"])
+                    entry[f"cpu_vs_{key}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
+                    entry[f"p99_vs_{key}"] = ratio(entry["p99_ms"], base["p99_ms"])
     return medians
+
+
+# Switchyard against nginx and HAProxy doing the same work: logging a line per
+# request (Switchyard's decision line, their access lines), or none at all.
+LIKE_FOR_LIKE = [
+    ("switchyard", "nginx-log", "each logging a line per request"),
+    ("switchyard", "haproxy-log", "each logging a line per request"),
+    ("switchyard-nolog", "nginx", "no log line"),
+    ("switchyard-nolog", "haproxy", "no log line"),
+]
+
+
+def per_pass_ratios(runs, mode, scenario, target, other, field):
+    """The ratio target/other for every pass in which both ran (the kept run of each)."""
+    by_pass = {}
+    for run in runs:
+        if run.get("mode") == mode and run.get("scenario") == scenario and run.get("target") in (target, other):
+            by_pass.setdefault(run.get("pass"), {})[run["target"]] = run.get(field)
+    ratios = []
+    for _, pair in sorted(by_pass.items(), key=lambda item: item[0] or 0):
+        value = ratio(pair.get(target), pair.get(other))
+        if value is not None:
+            ratios.append(value)
+    return ratios
+
+
+def like_for_like(medians, runs, mode):
+    """Rows of the like-for-like comparison: ratios of the medians and the range over passes."""
+    by_key = {(e["scenario"], e["target"]): e for e in medians if e["mode"] == mode}
+    rows = []
+    for scenario in SCENARIO_ORDER:
+        for target, other, work in LIKE_FOR_LIKE:
+            a, b = by_key.get((scenario, target)), by_key.get((scenario, other))
+            if not a or not b:
+                continue
+            cpu_passes = per_pass_ratios(runs, mode, scenario, target, other, "cpu_us_per_req")
+            rows.append({
+                "mode": mode, "scenario": scenario, "target": target, "other": other, "work": work,
+                "cpu_ratio": ratio(a["cpu_us_per_req"], b["cpu_us_per_req"]),
+                "cpu_ratio_passes": cpu_passes,
+                "rps_ratio": ratio(a["rps"], b["rps"]),
+                "p99_ratio": ratio(a["p99_ms"], b["p99_ms"]),
+                "user_ratio": ratio(a.get("user_us_per_req"), b.get("user_us_per_req")),
+            })
+    return rows
+
+
+def render_like_for_like(rows):
+    if not rows:
+        return []
+    lines = [
+        "| scenario | Switchyard | against | work | CPU/req ratio (medians) | CPU/req ratio, per pass | user time ratio "
+        "| req/s ratio | p99 ratio |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|",
+    ]
+    last = None
+    for r in rows:
+        scenario = SCENARIO_LABEL.get(r["scenario"], r["scenario"]) if r["scenario"] != last else ""
+        last = r["scenario"]
+        passes = r["cpu_ratio_passes"]
+        spread = f"{min(passes):.2f}-{max(passes):.2f}" if passes else "-"
+        lines.append(
+            f"| {scenario} | {TARGET_LABEL[r['target']]} | {TARGET_LABEL[r['other']]} | {r['work']} "
+            f"| {fmt(r['cpu_ratio'], 2)} | {spread} | {fmt(r['user_ratio'], 2)} | {fmt(r['rps_ratio'], 2)} "
+            f"| {fmt(r['p99_ratio'], 2)} |")
+    return lines
 
 
 def aggregate_idle(idle_runs):
@@ -482,6 +559,16 @@ def report(args):
             md.append("## Unpinned: nothing pinned; Switchyard one event loop (event_loops: 1), nginx one worker, HAProxy one thread")
         md.append("")
         md.extend(render_table(medians, mode))
+        pairs = like_for_like(medians, runs, mode)
+        if pairs:
+            md.append("")
+            md.append("Like for like: Switchyard writing its decision line against nginx and HAProxy writing an "
+                      "access line per request (nginx buffered as Switchyard's writer is, 256 KiB or 10 ms; HAProxy "
+                      "one write(2) per line, as it logs), and Switchyard with decisions off against the two with "
+                      "no access log. Ratios are Switchyard's figure over the other's; per pass: the range of the "
+                      "ratio over the passes, each pair measured within a minute of each other.")
+            md.append("")
+            md.extend(render_like_for_like(pairs))
         split = render_split(medians, mode)
         if split:
             md.append("")
@@ -530,11 +617,13 @@ def report(args):
     with open(os.path.join(results, "latest.md"), "w") as handle:
         handle.write(text)
     with open(os.path.join(results, "latest.json"), "w") as handle:
-        json.dump({"meta": meta, "medians": medians, "idle": idle, "runs": runs, "discarded_runs": discarded, "idle_runs": idle_runs,
+        like = [row for mode in modes for row in like_for_like(medians, runs, mode)]
+        json.dump({"meta": meta, "medians": medians, "like_for_like": like, "idle": idle, "runs": runs, "discarded_runs": discarded, "idle_runs": idle_runs,
                    "micro": micro}, handle, indent=1)
     columns = ["mode", "scenario", "target", "passes", "rps", "rps_min", "rps_max", "p50_ms", "p99_ms",
                "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "app_sleeps_per_1k", "connects_per_1k", "proxy_cpu_pct", "rss_mib", "rps_vs_nginx", "rps_vs_haproxy", "cpu_vs_nginx",
-               "cpu_vs_haproxy", "p99_vs_nginx", "p99_vs_haproxy", "socket_errors", "non_2xx"]
+               "cpu_vs_haproxy", "p99_vs_nginx", "p99_vs_haproxy", "rps_vs_nginx_log", "cpu_vs_nginx_log", "p99_vs_nginx_log",
+               "rps_vs_haproxy_log", "cpu_vs_haproxy_log", "p99_vs_haproxy_log", "socket_errors", "non_2xx"]
     with open(os.path.join(results, "latest.csv"), "w") as handle:
         handle.write(",".join(columns) + "\n")
         for e in medians:

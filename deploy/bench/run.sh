@@ -28,7 +28,7 @@ many_connections=512
 threads=1
 modes=pinned
 scenarios="get mix 64k upload close idle"
-targets="switchyard switchyard-nolog nginx haproxy"
+targets="switchyard switchyard-nolog nginx nginx-log haproxy haproxy-log"
 idle_count=10000
 max_load=1.5
 load_wait=120
@@ -54,7 +54,9 @@ usage: deploy/bench/run.sh [options]
                       many: small GETs from --many-connections clients (not in the default set)
   --many-connections N  wrk -c of the many scenario (default $many_connections): more requests in
                       flight than upstream.keepalive / nginx's keepalive covers
-  --targets LIST      comma-separated subset of: switchyard,switchyard-nolog,nginx,haproxy (default: all)
+  --targets LIST      comma-separated subset of: switchyard,switchyard-nolog,nginx,nginx-log,haproxy,haproxy-log
+                      (default: all). nginx-log and haproxy-log write an access line per request, as
+                      Switchyard writes its decision line; they run the get, mix and many scenarios only
   --floor             also measure nio-floor: a bare SwiftNIO byte relay (deploy/bench/floor, built
                       here), small GETs and 64 KiB only: what any NIO proxy pays before doing HTTP
   --idle-count N      connections held open in the idle scenario (default $idle_count)
@@ -102,11 +104,11 @@ for n in "$passes" "$duration" "$warmup" "$connections" "$many_connections" "$id
 done
 [ "$passes" -ge 1 ] && [ "$duration" -ge 1 ] || { echo "run.sh: --passes and --duration must be at least 1" >&2; exit 2; }
 for s in $scenarios; do case "$s" in get|mix|64k|upload|close|idle|many) ;; *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;; esac; done
-for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|haproxy|nio-floor) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
+for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|nginx-log|haproxy|haproxy-log|nio-floor) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
 [ "$floor" = 1 ] && [[ " $targets " != *" nio-floor "* ]] && targets="$targets nio-floor"
 
 app_p1=$((base + 1)); app_p2=$((base + 2)); app_r1=$((base + 11)); app_r2=$((base + 12))
-port_nginx=$((base + 100)); port_haproxy=$((base + 200))
+port_nginx=$((base + 100)); port_haproxy=$((base + 200)); port_nginx_log=$((base + 110)); port_haproxy_log=$((base + 210))
 port_sy=$((base + 300)); port_sy_nolog=$((base + 301)); admin_sy=$((base + 390)); admin_sy_nolog=$((base + 391))
 pg_primary=$((base + 432)); pg_replica=$((base + 433)); port_floor=$((base + 500))
 small_body="switchyard bench: a fixed small response body, about as big as a short JSON answer, 100 bytes."
@@ -244,7 +246,7 @@ rm -rf "$state"
 mkdir -p "$state"/{pids,logs,conf,run,tmp,raw,www,bin,pg}
 : > "$state/notes.txt"
 
-for port in $app_p1 $app_p2 $app_r1 $app_r2 $port_nginx $port_haproxy $port_sy $port_sy_nolog $admin_sy $admin_sy_nolog $pg_primary $pg_replica $port_floor; do
+for port in $app_p1 $app_p2 $app_r1 $app_r2 $port_nginx $port_haproxy $port_nginx_log $port_haproxy_log $port_sy $port_sy_nolog $admin_sy $admin_sy_nolog $pg_primary $pg_replica $port_floor; do
   if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then die "port $port is taken (set SWITCHYARD_BENCH_PORT_BASE)"; fi
 done
 
@@ -276,8 +278,13 @@ fill() {  # TEMPLATE OUTPUT KEY=VALUE...
 }
 common=(STATE="$state" NOFILE="$nofile" APP_P1=$app_p1 APP_P2=$app_p2 APP_R1=$app_r1 APP_R2=$app_r2)
 fill "$here/nginx-app.conf" "$state/conf/nginx-app.conf" "${common[@]}" SMALL_BODY="$small_body"
-fill "$here/nginx-proxy.conf" "$state/conf/nginx-proxy.conf" "${common[@]}" NGINX_PORT=$port_nginx
-fill "$here/haproxy.cfg" "$state/conf/haproxy.cfg" "${common[@]}" HAPROXY_PORT=$port_haproxy
+fill "$here/nginx-proxy.conf" "$state/conf/nginx-proxy.conf" "${common[@]}" NGINX_PORT=$port_nginx NAME=nginx-proxy \
+  ACCESS_LOG=off
+# The same buffering as Switchyard's log writer: 256 KiB, or every 10 ms.
+fill "$here/nginx-proxy.conf" "$state/conf/nginx-proxy-log.conf" "${common[@]}" NGINX_PORT=$port_nginx_log NAME=nginx-proxy-log \
+  ACCESS_LOG="$state/logs/nginx-log.access.log switchyard buffer=256k flush=10ms"
+fill "$here/haproxy.cfg" "$state/conf/haproxy.cfg" "${common[@]}" HAPROXY_PORT=$port_haproxy NAME=haproxy LOGGED=0
+fill "$here/haproxy.cfg" "$state/conf/haproxy-log.cfg" "${common[@]}" HAPROXY_PORT=$port_haproxy_log NAME=haproxy-log LOGGED=1
 fill "$here/switchyard.yaml" "$state/conf/switchyard.yaml" "${common[@]}" PORT=$port_sy ADMIN_PORT=$admin_sy DECISIONS=true \
   PG_PRIMARY=$pg_primary PG_REPLICA=$pg_replica
 fill "$here/switchyard.yaml" "$state/conf/switchyard-nolog.yaml" "${common[@]}" PORT=$port_sy_nolog ADMIN_PORT=$admin_sy_nolog \
@@ -285,8 +292,12 @@ fill "$here/switchyard.yaml" "$state/conf/switchyard-nolog.yaml" "${common[@]}" 
 head -c 49152 /dev/urandom | base64 -w 0 > "$state/www/64k"  # exactly 65,536 bytes
 echo "the static file behind POST /upload (see nginx-app.conf)" > "$state/www/upload"
 nginx -t -q -c "$state/conf/nginx-app.conf" -e "$state/logs/nginx-app.stderr.log" || die "nginx-app.conf does not validate"
-nginx -t -q -c "$state/conf/nginx-proxy.conf" -e "$state/logs/nginx-proxy.stderr.log" || die "nginx-proxy.conf does not validate"
-haproxy -c -q -f "$state/conf/haproxy.cfg" || die "haproxy.cfg does not validate"
+for name in nginx-proxy nginx-proxy-log; do
+  nginx -t -q -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" || die "$name.conf does not validate"
+done
+for name in haproxy haproxy-log; do
+  haproxy -c -q -f "$state/conf/$name.cfg" || die "$name.cfg does not validate"
+done
 "$sy" check --config "$state/conf/switchyard.yaml" | sed 's/^/   /' || die "switchyard.yaml does not validate"
 "$sy" check --config "$state/conf/switchyard-nolog.yaml" >/dev/null || die "switchyard-nolog.yaml does not validate"
 
@@ -352,18 +363,20 @@ start_app() {
 
 start_target() {  # TARGET
   case "$1" in
-    nginx)
-      $cpu0 nginx -c "$state/conf/nginx-proxy.conf" -e "$state/logs/nginx-proxy.stderr.log" -g 'daemon off;' \
-        >> "$state/logs/nginx-proxy.out" 2>&1 &
-      echo $! > "$state/pids/nginx.pid"
-      local worker; worker=$(worker_of "$(pid_of nginx)")
-      [ -n "$worker" ] || die "nginx started no worker"
-      echo "$worker" > "$state/run/nginx.measure"
+    nginx|nginx-log)
+      local name=nginx-proxy; [ "$1" = nginx-log ] && name=nginx-proxy-log
+      $cpu0 nginx -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" -g 'daemon off;' \
+        >> "$state/logs/$name.out" 2>&1 &
+      echo $! > "$state/pids/$1.pid"
+      local worker; worker=$(worker_of "$(pid_of "$1")")
+      [ -n "$worker" ] || die "$1 started no worker"
+      echo "$worker" > "$state/run/$1.measure"
       ;;
-    haproxy)
-      $cpu0 haproxy -db -f "$state/conf/haproxy.cfg" >> "$state/logs/haproxy.log" 2>&1 &
-      echo $! > "$state/pids/haproxy.pid"
-      pid_of haproxy > "$state/run/haproxy.measure"
+    haproxy|haproxy-log)
+      # haproxy-log writes its access lines to stdout: this file.
+      $cpu0 haproxy -db -f "$state/conf/$1.cfg" >> "$state/logs/$1.log" 2>&1 &
+      echo $! > "$state/pids/$1.pid"
+      pid_of "$1" > "$state/run/$1.measure"
       ;;
     nio-floor)
       # Relays each client connection to its own keep-alive connection to a replica stand-in.
@@ -386,6 +399,7 @@ start_target() {  # TARGET
 port_of() {
   case "$1" in
     nginx) echo "$port_nginx" ;; haproxy) echo "$port_haproxy" ;;
+    nginx-log) echo "$port_nginx_log" ;; haproxy-log) echo "$port_haproxy_log" ;;
     switchyard) echo "$port_sy" ;; switchyard-nolog) echo "$port_sy_nolog" ;;
     nio-floor) echo "$port_floor" ;;
   esac
@@ -512,7 +526,10 @@ measure_wrk() {  # MODE PASS SCENARIO TARGET ATTEMPT; status 3: disturbed, disca
         | awk '{ gsub(/"reason":|"/, "", $2); printf "%s%s %s", sep, $2, $1; sep = ", " }')"
     fi
   fi
-  case "$target" in switchyard|switchyard-nolog) : > "$state/logs/$target.log" ;; esac  # keep the decision log small
+  case "$target" in  # keep the decision and access logs small
+    switchyard|switchyard-nolog|haproxy-log) : > "$state/logs/$target.log" ;;
+    nginx-log) : > "$state/logs/nginx-log.access.log" ;;  # nginx appends (O_APPEND): no reopen needed
+  esac
   sleep 1
   return "$status"
 }
@@ -580,11 +597,15 @@ for mode in $modes; do
         # connection (close) and would hold 10,000 upstream ones (idle): small GETs and 64 KiB only.
         # (many: it would open one upstream connection per client, nothing like a keep-alive pool.)
         [ "$target" = nio-floor ] && [ "$scenario" != get ] && [ "$scenario" != 64k ] && continue
+        # The logging nginx and HAProxy: where a log line is a visible part of each request's cost.
+        case "$target" in nginx-log|haproxy-log) case "$scenario" in get|mix|many) ;; *) continue ;; esac ;; esac
         run_wrk "$mode" "$pass" "$scenario" "$target"
       done
     done
     if [[ " $scenarios " == *" idle "* ]]; then
-      for target in "${ordered[@]}"; do [ "$target" = nio-floor ] || run_idle "$mode" "$pass" "$target"; done
+      for target in "${ordered[@]}"; do
+        case "$target" in nio-floor|nginx-log|haproxy-log) ;; *) run_idle "$mode" "$pass" "$target" ;; esac
+      done
     fi
   done
   stop_services
