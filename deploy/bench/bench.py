@@ -315,7 +315,12 @@ def like_for_like(medians, runs, mode):
     """Rows of the like-for-like comparison: ratios of the medians and the range over passes."""
     by_key = {(e["scenario"], e["target"]): e for e in medians if e["mode"] == mode}
     rows = []
+    # Only where the logging nginx and HAProxy ran (run.sh: get, mix, many); elsewhere the
+    # main table already pairs Switchyard with the two.
+    logged = {scenario for (scenario, target) in by_key if target in ("nginx-log", "haproxy-log")}
     for scenario in SCENARIO_ORDER:
+        if scenario not in logged:
+            continue
         for target, other, work in LIKE_FOR_LIKE:
             a, b = by_key.get((scenario, target)), by_key.get((scenario, other))
             if not a or not b:
