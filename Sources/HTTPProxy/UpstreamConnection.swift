@@ -102,10 +102,15 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        self.recordFirstError(error)
+        context.close(promise: nil)
+    }
+
+    /// Keeps the first error: the one the owner is told when the connection closes.
+    private func recordFirstError(_ error: any Error) {
         if self.error == nil {
             self.error = error
         }
-        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -136,10 +141,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if self.error == nil {
-            self.error = error
-        }
-        context.close(promise: nil)
+        self.fail(error, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -151,9 +153,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
                     self.delegate?.upstream(self, received: event)
                 }
             } catch {
-                if self.error == nil {
-                    self.error = error
-                }
+                self.recordFirstError(error)
             }
         }
         if let delegate = self.delegate {
