@@ -268,22 +268,16 @@ def aggregate(runs):
     for entry in medians:
         if not (entry["target"].startswith("switchyard") or entry["target"] == "nio-floor"):
             continue
-        for other in ("nginx", "haproxy"):
+        # Switchyard logging its decisions is also compared with the two logging theirs.
+        others = ("nginx", "haproxy") + (("nginx-log", "haproxy-log") if entry["target"] == "switchyard" else ())
+        for other in others:
             base = by_key.get((entry["mode"], entry["scenario"], other))
             if base:
-                entry[f"rps_vs_{other}"] = ratio(entry["rps"], base["rps"])
-                entry[f"cpu_vs_{other}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
-                entry[f"p99_vs_{other}"] = ratio(entry["p99_ms"], base["p99_ms"])
-                entry[f"rss_vs_{other}"] = ratio(entry["rss_mib"], base["rss_mib"])
-        if entry["target"] == "switchyard":
-            # Like for like: each logging a line per request.
-            for other in ("nginx-log", "haproxy-log"):
-                base = by_key.get((entry["mode"], entry["scenario"], other))
-                if base:
-                    key = other.replace("-", "_")
-                    entry[f"rps_vs_{key}"] = ratio(entry["rps"], base["rps"])
-                    entry[f"cpu_vs_{key}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
-                    entry[f"p99_vs_{key}"] = ratio(entry["p99_ms"], base["p99_ms"])
+                key = other.replace("-", "_")
+                entry[f"rps_vs_{key}"] = ratio(entry["rps"], base["rps"])
+                entry[f"cpu_vs_{key}"] = ratio(entry["cpu_us_per_req"], base["cpu_us_per_req"])
+                entry[f"p99_vs_{key}"] = ratio(entry["p99_ms"], base["p99_ms"])
+                entry[f"rss_vs_{key}"] = ratio(entry["rss_mib"], base["rss_mib"])
     return medians
 
 
@@ -325,13 +319,13 @@ def like_for_like(medians, runs, mode):
             a, b = by_key.get((scenario, target)), by_key.get((scenario, other))
             if not a or not b:
                 continue
-            cpu_passes = per_pass_ratios(runs, mode, scenario, target, other, "cpu_us_per_req")
+            key = other.replace("-", "_")  # aggregate() put the ratios of the medians on `a`
             rows.append({
                 "mode": mode, "scenario": scenario, "target": target, "other": other, "work": work,
-                "cpu_ratio": ratio(a["cpu_us_per_req"], b["cpu_us_per_req"]),
-                "cpu_ratio_passes": cpu_passes,
-                "rps_ratio": ratio(a["rps"], b["rps"]),
-                "p99_ratio": ratio(a["p99_ms"], b["p99_ms"]),
+                "cpu_ratio": a.get(f"cpu_vs_{key}"),
+                "cpu_ratio_passes": per_pass_ratios(runs, mode, scenario, target, other, "cpu_us_per_req"),
+                "rps_ratio": a.get(f"rps_vs_{key}"),
+                "p99_ratio": a.get(f"p99_vs_{key}"),
                 "user_ratio": ratio(a.get("user_us_per_req"), b.get("user_us_per_req")),
             })
     return rows
