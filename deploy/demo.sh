@@ -80,7 +80,8 @@ if [ -n "${SWITCHYARD_BIN_DIR:-}" ]; then
   release=$SWITCHYARD_BIN_DIR
   note "using the binaries in $release"
 else
-  (cd "$here" && swift build -c release --product switchyard >/dev/null && swift build -c release --product switchyard-demo-app >/dev/null)
+  (cd "$here" && swift build -c release --static-swift-stdlib --product switchyard >/dev/null \
+    && swift build -c release --static-swift-stdlib --product switchyard-demo-app >/dev/null)
   release="$here/.build/release"
   note "built $release/switchyard and $release/switchyard-demo-app"
 fi

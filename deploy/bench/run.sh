@@ -215,7 +215,7 @@ trap 'exit 130' INT TERM
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 command_line="deploy/bench/run.sh $*"
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts PostgreSQL as the postgres user)"
-[ -x "$switchyard_bin" ] || die "no Switchyard binary at $switchyard_bin: build it first with 'swift build -c release --product switchyard' (run.sh never builds the main package), or set SWITCHYARD_BIN"
+[ -x "$switchyard_bin" ] || die "no Switchyard binary at $switchyard_bin: build it first with 'swift build -c release --static-swift-stdlib --product switchyard' (run.sh never builds the main package), or set SWITCHYARD_BIN"
 
 say "1. Installing what is missing (Debian packages)"
 need=()
@@ -260,7 +260,8 @@ git_head=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 floor_bin=""
 if [[ " $targets " == *" nio-floor "* ]]; then
   note "building the NIO floor relay (deploy/bench/floor, release) ..."
-  (cd "$here/floor" && swift build -c release > "$state/logs/floor-build.log" 2>&1) \
+  # Linked as Switchyard's release build is (README: --static-swift-stdlib).
+  (cd "$here/floor" && swift build -c release --static-swift-stdlib > "$state/logs/floor-build.log" 2>&1) \
     || { tail -n 20 "$state/logs/floor-build.log" >&2; die "deploy/bench/floor did not build (log: $state/logs/floor-build.log)"; }
   cp "$here/floor/.build/release/nio-relay" "$state/bin/nio-relay"
   floor_bin="$state/bin/nio-relay"
