@@ -564,6 +564,18 @@ PY
   sleep 1
 }
 
+runs_scenario() {  # TARGET SCENARIO: whether TARGET is measured in SCENARIO
+  case "$1" in
+    # The floor relay has no routing (mix, uploads), opens an upstream connection per client
+    # connection (close, many: nothing like a keep-alive pool) and would hold 10,000 upstream
+    # ones (idle): small GETs and 64 KiB only.
+    nio-floor) case "$2" in get|64k) return 0 ;; *) return 1 ;; esac ;;
+    # The logging nginx and HAProxy: where a log line is a visible part of each request's cost.
+    nginx-log|haproxy-log) case "$2" in get|mix|many) return 0 ;; *) return 1 ;; esac ;;
+    *) return 0 ;;
+  esac
+}
+
 pin_secret=$(head -c 32 /dev/urandom | base64)
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 compilers=$(pgrep -c swift-frontend 2>/dev/null || true)
@@ -594,18 +606,13 @@ for mode in $modes; do
     for scenario in $scenarios; do
       [ "$scenario" = idle ] && continue
       for target in "${ordered[@]}"; do
-        # The floor relay has no routing (mix, uploads), opens an upstream connection per client
-        # connection (close) and would hold 10,000 upstream ones (idle): small GETs and 64 KiB only.
-        # (many: it would open one upstream connection per client, nothing like a keep-alive pool.)
-        [ "$target" = nio-floor ] && [ "$scenario" != get ] && [ "$scenario" != 64k ] && continue
-        # The logging nginx and HAProxy: where a log line is a visible part of each request's cost.
-        case "$target" in nginx-log|haproxy-log) case "$scenario" in get|mix|many) ;; *) continue ;; esac ;; esac
+        runs_scenario "$target" "$scenario" || continue
         run_wrk "$mode" "$pass" "$scenario" "$target"
       done
     done
     if [[ " $scenarios " == *" idle "* ]]; then
       for target in "${ordered[@]}"; do
-        case "$target" in nio-floor|nginx-log|haproxy-log) ;; *) run_idle "$mode" "$pass" "$target" ;; esac
+        if runs_scenario "$target" idle; then run_idle "$mode" "$pass" "$target"; fi
       done
     fi
   done
