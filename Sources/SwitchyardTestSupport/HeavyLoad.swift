@@ -1,3 +1,6 @@
+// Swift Testing is found when tests are built; a plain `swift build -c release`
+// (README's "Try it by hand") builds this library too, without it.
+#if canImport(Testing)
 import Testing
 
 /// Marks tests that load the whole machine: PostgreSQL clusters (initdb,
@@ -72,3 +75,4 @@ actor HeavyLoadGate {
         }
     }
 }
+#endif
