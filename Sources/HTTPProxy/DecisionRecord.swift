@@ -43,8 +43,8 @@ public struct DecisionRecord: Sendable {
         String(decoding: self.logBytes(format: format), as: UTF8.self)
     }
 
-    /// The line as UTF-8 bytes (what the request path writes: no String is
-    /// built), in `storage` when given (its old contents are dropped).
+    /// The line as UTF-8 bytes (no String is built), in `storage` when given
+    /// (its old contents are dropped).
     ///
     /// The keys are fixed, so each run of keys, separators and constant
     /// values between two variable values goes out as one literal of the
@@ -59,23 +59,73 @@ public struct DecisionRecord: Sendable {
     /// The same, stamped through `timestamps` (the request path keeps one per
     /// event loop: the date and time are formatted once a second).
     public func logBytes(format: LogLine.Format, reusing storage: consuming [UInt8], timestamps: inout TimestampCache) -> [UInt8] {
-        var line = LogLine(format: format, reusing: consume storage)
-        self.write(to: &line, timestamps: &timestamps)
-        return line.takeBytes()
+        var bytes = storage
+        bytes.removeAll(keepingCapacity: true)
+        self.withLine(format: format, newline: false, timestamps: &timestamps) { bytes.append(contentsOf: $0) }
+        return bytes
     }
 
     /// Appends the line and a newline to `batch` (an event loop's lines not
-    /// yet handed to the sink).
+    /// yet handed to the sink): written into temporary memory, then copied
+    /// in one piece.
     public func appendLogLine(format: LogLine.Format, to batch: inout [UInt8], timestamps: inout TimestampCache) {
-        var storage: [UInt8] = []
-        swap(&storage, &batch)
-        var line = LogLine(format: format, appendingTo: consume storage)
-        self.write(to: &line, timestamps: &timestamps)
-        batch = line.takeBytes()
-        batch.append(UInt8(ascii: "\n"))
+        self.withLine(format: format, newline: true, timestamps: &timestamps) { batch.append(contentsOf: $0) }
     }
 
-    private func write(to line: inout LogLine, timestamps: inout TimestampCache) {
+    /// The same, written into `scratch` (the event loop's, reused by every
+    /// line) when the line surely fits: no closure, so the record is not
+    /// copied into one (a retain and a release for each of its strings).
+    public func appendLogLine(
+        format: LogLine.Format, to batch: inout [UInt8], timestamps: inout TimestampCache, scratch: UnsafeMutableRawBufferPointer
+    ) {
+        if self.lineBound <= scratch.count {
+            var line = LogLineCursor(format: format, into: scratch)
+            self.write(to: &line, timestamps: &timestamps)
+            line.finish()
+            line.put(UInt8(ascii: "\n"))
+            if !line.overflowed {
+                batch.append(contentsOf: line.bytes)
+                return
+            }
+        }
+        self.appendLogLine(format: format, to: &batch, timestamps: &timestamps)
+    }
+
+    /// Calls `body` with the line's bytes, written into temporary memory
+    /// (the stack, for any line under 1 KiB) sized by `lineBound`. Should a
+    /// line not fit, it is written again into twice the room: never cut.
+    private func withLine(
+        format: LogLine.Format, newline: Bool, timestamps: inout TimestampCache, _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        var capacity = self.lineBound
+        while true {
+            let written = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { memory -> Bool in
+                var line = LogLineCursor(format: format, into: memory)
+                self.write(to: &line, timestamps: &timestamps)
+                line.finish()
+                if newline { line.put(UInt8(ascii: "\n")) }
+                guard !line.overflowed else { return false }
+                body(line.bytes)
+                return true
+            }
+            if written { return }
+            capacity *= 2
+        }
+    }
+
+    /// Room for the line: its fixed text and numbers take under 512 bytes,
+    /// and a string value at most six bytes per byte of it (a control byte
+    /// escaped as `\u00XX`).
+    private var lineBound: Int {
+        var strings = self.method.utf8.count + self.path.utf8.count + self.client.utf8.count
+        strings += (self.replica?.utf8.count ?? 0) + (self.server?.utf8.count ?? 0)
+        if case .rule(let name) = self.reason {
+            strings += name.utf8.count
+        }
+        return 512 + 6 * strings
+    }
+
+    private func write(to line: inout LogLineCursor, timestamps: inout TimestampCache) {
         let json = line.format == .json
         line.literal(json ? #""ts":"# : "ts=")
         line.timestampValue(millis: self.timestampMillis, cache: &timestamps)

@@ -44,6 +44,9 @@ final class LoopContext {
     @exclusivity(unchecked) var published = PublishedStateCache()
     /// Decision lines written on this loop and not yet handed to the sink (see `logDecision`).
     @exclusivity(unchecked) private var decisionBatch: [UInt8] = []
+    /// Where each decision line is written before it joins the batch (see
+    /// `DecisionRecord.appendLogLine`); a longer line takes temporary memory.
+    private let decisionLineScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
     private var decisionHandOverQueued = false
     private let decisionSink: any LogLineSink
     /// Past this, the batch goes to the sink at once rather than at the end of the turn.
@@ -71,6 +74,10 @@ final class LoopContext {
         self.clientTimeouts = ClientTimeoutSweep(eventLoop: eventLoop)
     }
 
+    deinit {
+        self.decisionLineScratch.deallocate()
+    }
+
     // MARK: Decision lines
 
     /// Writes `record`'s decision line into this loop's batch. The batch goes
@@ -83,7 +90,7 @@ final class LoopContext {
         if self.decisionBatch.capacity == 0 {
             self.decisionBatch.reserveCapacity(Self.decisionBatchBytes + 1024)
         }
-        record.appendLogLine(format: format, to: &self.decisionBatch, timestamps: &self.timestamps)
+        record.appendLogLine(format: format, to: &self.decisionBatch, timestamps: &self.timestamps, scratch: self.decisionLineScratch)
         if self.decisionBatch.count >= Self.decisionBatchBytes {
             self.handOverDecisions()
         } else if !self.decisionHandOverQueued {

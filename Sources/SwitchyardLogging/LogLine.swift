@@ -1,16 +1,17 @@
-/// Where a line's bytes go: an array, or a `LogLine` (which stages them).
-/// The formatting helpers below are written once, over this.
-protocol LogByteOutput {
+/// Where a line's bytes go: an array, a `LogLine` (which stages them) or a
+/// `LogLineCursor` (memory the caller holds). The formatting helpers below
+/// are written once, over this.
+public protocol LogByteOutput {
     mutating func put(_ byte: UInt8)
     mutating func put(_ bytes: UnsafeRawBufferPointer)
 }
 
 extension Array: LogByteOutput where Element == UInt8 {
-    mutating func put(_ byte: UInt8) {
+    public mutating func put(_ byte: UInt8) {
         self.append(byte)
     }
 
-    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func put(_ bytes: UnsafeRawBufferPointer) {
         self.append(contentsOf: bytes)
     }
 }
@@ -81,7 +82,7 @@ public struct LogLine: Sendable, LogByteOutput {
     }
 
     @inline(__always)
-    mutating func put(_ byte: UInt8) {
+    public mutating func put(_ byte: UInt8) {
         if self.staging.count == Staging.capacity {
             self.moveStaged()
         }
@@ -91,7 +92,7 @@ public struct LogLine: Sendable, LogByteOutput {
     }
 
     @inline(__always)
-    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func put(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count > Staging.capacity - self.staging.count {
             self.moveStaged()
             if bytes.count > Staging.capacity {
@@ -192,15 +193,12 @@ public struct LogLine: Sendable, LogByteOutput {
 
     /// A string value, escaped (JSON) or quoted when it needs it (logfmt).
     public mutating func stringValue(_ value: String) {
-        switch self.format {
-        case .json: LogLine.writeJSONString(value, to: &self)
-        case .logfmt: LogLine.writeLogfmtValue(value, to: &self)
-        }
+        LogLine.writeStringValue(value, format: self.format, to: &self)
     }
 
     /// No value: `null` in JSON, nothing in logfmt (`key=`).
     public mutating func nullValue() {
-        if self.format == .json { self.put("null") }
+        LogLine.writeNullValue(format: self.format, to: &self)
     }
 
     public mutating func intValue(_ value: Int) {
@@ -220,9 +218,7 @@ public struct LogLine: Sendable, LogByteOutput {
 
     /// The same through `cache` (the date and time computed once a second).
     public mutating func timestampValue(millis: UInt64, cache: inout TimestampCache) {
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
-        WallClock.writeISO8601(millis: millis, cache: &cache, to: &self)
-        if self.format == .json { self.put(UInt8(ascii: "\"")) }
+        LogLine.writeTimestampValue(millis: millis, cache: &cache, format: self.format, to: &self)
     }
 
     /// The finished line's bytes (no trailing newline).
@@ -291,6 +287,26 @@ public struct LogLine: Sendable, LogByteOutput {
     }
 
     // MARK: Formatting, over any output
+
+    /// A string value in `format`: escaped (JSON), or quoted when it needs it (logfmt).
+    static func writeStringValue(_ value: String, format: Format, to output: inout some LogByteOutput) {
+        switch format {
+        case .json: LogLine.writeJSONString(value, to: &output)
+        case .logfmt: LogLine.writeLogfmtValue(value, to: &output)
+        }
+    }
+
+    /// No value: `null` in JSON, nothing in logfmt (`key=`).
+    static func writeNullValue(format: Format, to output: inout some LogByteOutput) {
+        if format == .json { output.put("null") }
+    }
+
+    /// An ISO 8601 UTC timestamp with milliseconds, quoted in JSON.
+    static func writeTimestampValue(millis: UInt64, cache: inout TimestampCache, format: Format, to output: inout some LogByteOutput) {
+        if format == .json { output.put(UInt8(ascii: "\"")) }
+        WallClock.writeISO8601(millis: millis, cache: &cache, to: &output)
+        if format == .json { output.put(UInt8(ascii: "\"")) }
+    }
 
     /// The digits are put together right to left in a fixed buffer and go out in one piece.
     static func writeDigits(_ value: UInt64, minimumWidth: Int, to output: inout some LogByteOutput) {

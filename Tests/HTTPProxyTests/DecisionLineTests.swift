@@ -40,6 +40,14 @@ struct DecisionLineTests {
         // And appended to one batch, as an event loop gathers its lines for the sink.
         var batch: [UInt8] = []
         var expectedBatch: [UInt8] = []
+        // And through an event loop's scratch memory: one line fits in the
+        // large one; the small one sends every line to temporary memory.
+        let scratches = [
+            UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8),
+            UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8),
+        ]
+        defer { scratches.forEach { $0.deallocate() } }
+        var scratchBatches: [[UInt8]] = [[], []]
         var timestamps = TimestampCache()
         var checked = 0
         for route in Route.allCases {
@@ -55,6 +63,10 @@ struct DecisionLineTests {
                         storage = record.logBytes(format: format, reusing: consume storage)
                         #expect(storage == Self.keyedLine(record, format: format))
                         record.appendLogLine(format: format, to: &batch, timestamps: &timestamps)
+                        for index in scratches.indices {
+                            record.appendLogLine(
+                                format: format, to: &scratchBatches[index], timestamps: &timestamps, scratch: scratches[index])
+                        }
                         expectedBatch += Self.keyedLine(record, format: format) + [UInt8(ascii: "\n")]
                         if format == .json {
                             // Every line is one JSON object.
@@ -69,6 +81,29 @@ struct DecisionLineTests {
         }
         #expect(checked == 2 * 7 * 4 * 6)
         #expect(batch == expectedBatch)
+        #expect(scratchBatches == [expectedBatch, expectedBatch])
+    }
+
+    @Test("a line of the longest escapes is written whole", arguments: [LogLine.Format.json, .logfmt])
+    func longestEscapes(format: LogLine.Format) throws {
+        // Every byte a control byte: each is escaped as six (`\u00XX`), the
+        // most a string value can grow.
+        let controls = String(repeating: "\u{1}", count: 3000)
+        let record = Self.record(
+            method: controls, path: controls, client: controls, route: .replica, reason: .rule(controls), replica: controls,
+            lag: -1.0e300, server: controls, status: Int.min, attempts: Int.max, duration: 1.0e300)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
+        defer { scratch.deallocate() }
+        var timestamps = TimestampCache()
+        var batch: [UInt8] = []
+        record.appendLogLine(format: format, to: &batch, timestamps: &timestamps, scratch: scratch)
+        let expected = Self.keyedLine(record, format: format)
+        #expect(batch == expected + [UInt8(ascii: "\n")])
+        #expect(record.logBytes(format: format) == expected)
+        if format == .json {
+            let object = try JSONSerialization.jsonObject(with: Data(expected)) as? [String: Any]
+            #expect(object?["path"] as? String == controls)
+        }
     }
 
     // MARK: Helpers

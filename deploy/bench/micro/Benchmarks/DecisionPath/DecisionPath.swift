@@ -411,9 +411,11 @@ let benchmarks: @Sendable () -> Void = {
         var batch: [UInt8] = []
         batch.reserveCapacity(33 * 1024)
         var timestamps = TimestampCache()
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)  // LoopContext.decisionLineScratch
+        defer { scratch.deallocate() }
         for _ in benchmark.scaledIterations {
             // As LoopContext.logDecision does it; the batch is handed over (and emptied) at 32 KiB.
-            record.appendLogLine(format: .json, to: &batch, timestamps: &timestamps)
+            record.appendLogLine(format: .json, to: &batch, timestamps: &timestamps, scratch: scratch)
             if batch.count >= 32 * 1024 {  // LoopContext.decisionBatchBytes
                 blackHole(batch.count)
                 batch.removeAll(keepingCapacity: true)

@@ -1,0 +1,88 @@
+/// A line whose fields are written straight into memory the caller holds
+/// (the decision log's: a stack buffer per line, appended to the event
+/// loop's batch in one copy), in the same format `LogLine` writes.
+///
+/// `LogLine` stages its bytes and moves them into an array; through this
+/// cursor a piece costs a bounds check and a copy, nothing else. The caller
+/// sizes the memory for the line (see `DecisionRecord`); a line that does not
+/// fit is not cut short: `overflowed` says so, and the caller writes it again
+/// into more memory.
+public struct LogLineCursor: LogByteOutput {
+    public let format: LogLine.Format
+    private let base: UnsafeMutableRawPointer?
+    private let capacity: Int
+    /// Bytes written so far.
+    public private(set) var count = 0
+    /// A piece did not fit: the bytes are incomplete.
+    public private(set) var overflowed = false
+
+    /// Writes at the start of `memory`; JSON lines get their opening brace.
+    public init(format: LogLine.Format, into memory: UnsafeMutableRawBufferPointer) {
+        self.format = format
+        self.base = memory.baseAddress
+        self.capacity = memory.baseAddress == nil ? 0 : memory.count
+        if format == .json {
+            self.put(UInt8(ascii: "{"))
+        }
+    }
+
+    /// What was written (valid while the memory is).
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: self.base, count: self.count)
+    }
+
+    @inline(__always)
+    public mutating func put(_ byte: UInt8) {
+        guard self.count < self.capacity, let base = self.base else {
+            self.overflowed = true
+            return
+        }
+        base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self)
+        self.count += 1
+    }
+
+    @inline(__always)
+    public mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= self.capacity - self.count, let base = self.base else {
+            self.overflowed = true
+            return
+        }
+        if let source = bytes.baseAddress {
+            (base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        self.count += bytes.count
+    }
+
+    // MARK: Values, as `LogLine` writes them (see its methods of the same names)
+
+    public mutating func literal(_ text: StaticString) {
+        self.put(text)
+    }
+
+    public mutating func stringValue(_ value: String) {
+        LogLine.writeStringValue(value, format: self.format, to: &self)
+    }
+
+    public mutating func nullValue() {
+        LogLine.writeNullValue(format: self.format, to: &self)
+    }
+
+    public mutating func intValue(_ value: Int) {
+        LogLine.writeInteger(value, to: &self)
+    }
+
+    public mutating func decimalValue(_ value: Double, decimals: Int = 3) {
+        LogLine.writeDecimal(value, decimals: decimals, to: &self)
+    }
+
+    public mutating func timestampValue(millis: UInt64, cache: inout TimestampCache) {
+        LogLine.writeTimestampValue(millis: millis, cache: &cache, format: self.format, to: &self)
+    }
+
+    /// Closes the line (JSON: the closing brace).
+    public mutating func finish() {
+        if self.format == .json {
+            self.put(UInt8(ascii: "}"))
+        }
+    }
+}
