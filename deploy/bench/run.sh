@@ -4,6 +4,7 @@
 #
 #   deploy/bench/run.sh                       3 passes x 10 s, proxies pinned to CPU 0, then the micro-benchmarks
 #   deploy/bench/run.sh --passes 2 --duration 5 --no-micro     a quick look
+#   deploy/bench/run.sh --callgrind           instructions per request of each proxy (valgrind), no timing
 #   deploy/bench/run.sh --help                every option
 #
 # Results: deploy/bench/results/latest.{md,json,csv} (see deploy/bench/README.md).
@@ -37,6 +38,7 @@ redo=2
 run_macro=1
 run_micro=1
 floor=0
+callgrind=0
 post_pct=10
 pin_pct=20
 pin_ttl=10   # seconds: pin.ttl in switchyard.yaml, Max-Age in nginx-proxy.conf and haproxy.cfg
@@ -69,11 +71,17 @@ usage: deploy/bench/run.sh [options]
   --redo N            ... at most N times, then kept and flagged (default $redo; 0 = keep every run)
   --no-micro          skip the micro-benchmarks (deploy/bench/micro)
   --micro-only        only the micro-benchmarks (the last macro results are kept in latest.md)
+  --callgrind         instead of timed runs: each proxy alone under valgrind --tool=callgrind, small
+                      GETs for --duration seconds, pinned; instructions (and Swift's retains, releases
+                      and exclusivity checks) per request, in results/callgrind.{md,json}. Counts that
+                      do not move with the machine's load: they see a change of a few percent
 Environment: SWITCHYARD_BIN (default .build/release/switchyard, never built here),
 SWITCHYARD_BENCH_DIR, SWITCHYARD_BENCH_RESULTS, SWITCHYARD_BENCH_PORT_BASE.
 USAGE
 }
 
+# As given (the results name it), before the options are consumed.
+command_line="deploy/bench/run.sh $*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --passes) passes=$2; shift 2 ;;
@@ -95,6 +103,7 @@ while [ $# -gt 0 ]; do
     --floor) floor=1; shift ;;
     --no-micro) run_micro=0; shift ;;
     --micro-only) run_macro=0; run_micro=1; shift ;;
+    --callgrind) callgrind=1; run_micro=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -106,6 +115,8 @@ done
 for s in $scenarios; do case "$s" in get|mix|64k|upload|close|idle|many) ;; *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;; esac; done
 for t in $targets; do case "$t" in switchyard|switchyard-nolog|nginx|nginx-log|haproxy|haproxy-log|nio-floor) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac; done
 [ "$floor" = 1 ] && [[ " $targets " != *" nio-floor "* ]] && targets="$targets nio-floor"
+# Under callgrind only the instruction counts matter: pinned, small GETs, no micro-benchmarks.
+[ "$callgrind" = 1 ] && { modes=pinned; scenarios=get; }
 
 app_p1=$((base + 1)); app_p2=$((base + 2)); app_r1=$((base + 11)); app_r2=$((base + 12))
 port_nginx=$((base + 100)); port_haproxy=$((base + 200)); port_nginx_log=$((base + 110)); port_haproxy_log=$((base + 210))
@@ -213,7 +224,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-command_line="deploy/bench/run.sh $*"
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts PostgreSQL as the postgres user)"
 [ -x "$switchyard_bin" ] || die "no Switchyard binary at $switchyard_bin: build it first with 'swift build -c release --static-swift-stdlib --product switchyard' (run.sh never builds the main package), or set SWITCHYARD_BIN"
 
@@ -226,6 +236,10 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -n "$(pgbin)" ] || need+=(postgresql)
+if [ "$callgrind" = 1 ]; then
+  command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+  command -v strip >/dev/null 2>&1 || need+=(binutils)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   note "apt-get install -y ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -576,6 +590,64 @@ runs_scenario() {  # TARGET SCENARIO: whether TARGET is measured in SCENARIO
   esac
 }
 
+warmup_callgrind=$(( warmup > 2 ? warmup : 2 ))
+callgrind_target() {  # TARGET: the proxy alone under callgrind (the normal instance, checked, is stopped first)
+  local target=$1 port pid dump raw vg
+  port=$(port_of "$target")
+  stop_pidfile "$state/pids/$target.pid"
+  mkdir -p "$state/callgrind"
+  dump="$state/callgrind/$target.out"
+  rm -f "$dump" "$dump".*
+  vg=(valgrind --tool=callgrind --callgrind-out-file="$dump")
+  case "$target" in
+    nginx|nginx-log)
+      local name=nginx-proxy; [ "$target" = nginx-log ] && name=nginx-proxy-log
+      # One process: the worker's work, without a master to follow.
+      $cpu0 "${vg[@]}" nginx -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" \
+        -g 'daemon off; master_process off;' >> "$state/logs/$name.out" 2>&1 &
+      ;;
+    haproxy|haproxy-log)
+      $cpu0 "${vg[@]}" haproxy -db -f "$state/conf/$target.cfg" >> "$state/logs/$target.log" 2>&1 &
+      ;;
+    nio-floor)
+      $cpu0 "${vg[@]}" "$(nodebug "$floor_bin")" "$port_floor" "$app_r1" "$app_r2" >> "$state/logs/nio-floor.log" 2>&1 &
+      ;;
+    switchyard|switchyard-nolog)
+      local config=switchyard.yaml; [ "$target" = switchyard-nolog ] && config=switchyard-nolog.yaml
+      SWITCHYARD_PIN_SECRET=$pin_secret $cpu0 "${vg[@]}" "$(nodebug "$sy")" serve --config "$state/conf/$config" \
+        >> "$state/logs/$target.log" 2>&1 &
+      ;;
+  esac
+  pid=$!
+  echo "$pid" > "$state/pids/$target.pid"
+  # Slow to start under valgrind; the replica must be in Switchyard's rotation.
+  local pool="" tries
+  for tries in $(seq 1 300); do
+    pool=$(curl -s -m 5 -o /dev/null -D - "http://127.0.0.1:$port/items/1" | header x-pool) || true
+    [ "$pool" = replica ] && break
+    sleep 0.2
+  done
+  [ "$pool" = replica ] || die "$target under callgrind: a GET reached '${pool:-nothing}', not a replica stand-in (logs in $state/logs)"
+  $cpu1 timeout $((warmup_callgrind + 30)) wrk -t"$threads" -c"$connections" -d"${warmup_callgrind}s" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+  callgrind_control -z "$pid" >/dev/null 2>&1 || die "callgrind_control -z $pid failed"
+  raw="$state/raw/callgrind-$target.txt"
+  $cpu1 timeout $((duration + 60)) wrk -t"$threads" -c"$connections" -d"${duration}s" "http://127.0.0.1:$port/" > "$raw" 2>&1 \
+    || warn "callgrind $target: wrk exited non-zero (see $raw)"
+  callgrind_control -d "$pid" >/dev/null 2>&1 || die "callgrind_control -d $pid failed"
+  stop_pidfile "$state/pids/$target.pid"
+  [ -s "$dump.1" ] || die "callgrind $target: no dump at $dump.1"
+  python3 "$here/callgrind.py" record --dump "$dump.1" --wrk "$raw" --target "$target" --out "$state/callgrind.jsonl"
+  case "$target" in
+    switchyard|switchyard-nolog|haproxy-log) : > "$state/logs/$target.log" ;;
+    nginx-log) : > "$state/logs/nginx-log.access.log" ;;
+  esac
+}
+
+nodebug() {  # BINARY -> a copy without DWARF (valgrind 3.19 cannot read Swift's DWARF 5); symbols kept
+  [ -e "$1.nodebug" ] || strip --strip-debug -o "$1.nodebug" "$1" || die "strip --strip-debug $1 failed"
+  echo "$1.nodebug"
+}
+
 pin_secret=$(head -c 32 /dev/urandom | base64)
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 compilers=$(pgrep -c swift-frontend 2>/dev/null || true)
@@ -594,6 +666,15 @@ for mode in $modes; do
         info "[$mode] $target runs $loops event loop(s) (NIO-ELT threads), affinity $(taskset -pc "$(measured_pid "$target")" | sed 's/.*: //')" ;;
     esac
   done
+
+  if [ "$callgrind" = 1 ]; then
+    say "$step. [$mode] Instructions per request: each proxy alone under callgrind, small GETs, ${duration}s, wrk -t$threads -c$connections"
+    step=$((step + 1))
+    : > "$state/callgrind.jsonl"
+    for target in $targets; do callgrind_target "$target"; done
+    stop_services
+    continue
+  fi
 
   say "$step. [$mode] Measuring: $passes pass(es) x ${duration}s per run, wrk -t$threads -c$connections, targets interleaved"
   step=$((step + 1))
@@ -620,6 +701,23 @@ for mode in $modes; do
 done
 
 finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if [ "$callgrind" = 1 ]; then
+  python3 - "$state/callgrind-meta.json" <<PY
+import json, sys
+json.dump({
+    "command": """$command_line""".strip(), "started": "$started", "finished": "$finished",
+    "valgrind": "$(valgrind --version 2>/dev/null || echo valgrind)",
+    "switchyard_binary": "$switchyard_bin (built $sy_mtime, sha256 $sy_sha…)",
+    "git": "HEAD $git_head, $git_dirty tracked file(s) modified in the work tree",
+    "wrk_settings": "-t$threads -c$connections, ${duration} s after ${warmup_callgrind} s of warm-up",
+}, open(sys.argv[1], "w"), indent=1)
+PY
+  say "Results"
+  python3 "$here/callgrind.py" report --state "$state" --results "$results"
+  echo
+  echo "written: $results/callgrind.md, $results/callgrind.json (dumps: $state/callgrind/)"
+  exit 0
+fi
 python3 - "$state/meta.json" <<PY
 import json, platform, subprocess, sys
 def out(*cmd):
