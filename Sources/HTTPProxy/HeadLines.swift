@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -218,6 +220,13 @@ extension HeadByteOutput {
             var text = text
             text.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
         }
+    }
+}
+
+/// Local answers are written straight into their buffer.
+extension ByteBuffer: HeadByteOutput {
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        self.writeBytes(bytes)
     }
 }
 

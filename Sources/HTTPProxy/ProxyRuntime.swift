@@ -6,8 +6,10 @@ import SwitchyardLogging
 import Synchronization
 
 /// Observes what the request path does (metrics, dashboards). All methods are
-/// called on event loops and must not block.
-public protocol ProxyObserver: Sendable {
+/// called on event loops and must not block. A class: the runtime's observer
+/// is then one reference (an opaque existential was copied into a box and
+/// destroyed again at each call on the request path).
+public protocol ProxyObserver: AnyObject, Sendable {
     /// Once per finished request, on its event loop, after the decision line. The
     /// record is handed over (its strings move on without being copied).
     func requestFinished(_ record: consuming DecisionRecord)

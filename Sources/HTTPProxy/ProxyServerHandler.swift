@@ -416,7 +416,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     private func idleTimeout(_ exchange: Exchange) -> TimeAmount {
-        .nanoseconds(ProxySnapshot.nanos(exchange.snapshot.configuration.upstream.idleTimeout))
+        .nanoseconds(exchange.snapshot.idleTimeoutNanos)
     }
 
     /// `now`: the caller's reading of the clock, taken in the same event-loop turn.
@@ -563,33 +563,65 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     /// The client's response head: the status line and the app's header lines
     /// copied as they came (minus what never crosses the proxy), then ours.
+    /// Sized by a first pass over its pieces, then written in one piece into
+    /// a recycled buffer (a `ByteBuffer` write per piece cost its checks and
+    /// a run-time exclusivity check each).
     private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
         guard self.context != nil else { return }
-        var capacity = head.bytes.readableBytes + 160
+        let added = self.addedHeaders(exchange: exchange, pin: pin)
+        if let pin {
+            exchange.snapshot.signer.withSignedToken(pin) { token in
+                self.writeResponseHead(head, exchange: exchange, added: added, token: token)
+            }
+        } else {
+            self.writeResponseHead(head, exchange: exchange, added: added, token: nil)
+        }
+    }
+
+    private func writeResponseHead(_ head: UpstreamResponseHead, exchange: Exchange, added: AddedHeaders, token: UnsafeRawBufferPointer?) {
+        var counter = HeadByteCounter()
+        Self.emitResponseHead(head, exchange: exchange, added: added, token: token, to: &counter)
+        // Room for a small body too: it joins the head (see `writeToClient`).
+        var bodyRoom = 0
         switch head.framing {
-        case .length(let length) where length <= Self.coalesceLimit: capacity += length
-        case .chunked: capacity += 64
+        case .length(let length) where length <= Self.coalesceLimit: bodyRoom = length
+        case .chunked: bodyRoom = 64
         default: break
         }
-        var buffer = self.loop.headBuffer(minimumCapacity: capacity, allocator: self.loop.allocator)
-        buffer.writeStaticString(exchange.clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        var buffer = self.loop.headBuffer(minimumCapacity: counter.count + bodyRoom, allocator: self.loop.allocator)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: counter.count) { space in
+            var writer = HeadByteWriter(space)
+            Self.emitResponseHead(head, exchange: exchange, added: added, token: token, to: &writer)
+            return writer.count
+        }
+        // One head per exchange (the parser drops interim 1xx heads).
+        exchange.unwrittenHead = buffer
+    }
+
+    private static func emitResponseHead(
+        _ head: UpstreamResponseHead, exchange: Exchange, added: AddedHeaders, token: UnsafeRawBufferPointer?,
+        to output: inout some HeadByteOutput
+    ) {
+        if exchange.clientIsHTTP10 {
+            output.put("HTTP/1.0 ")
+        } else {
+            output.put("HTTP/1.1 ")
+        }
         head.bytes.withUnsafeReadableBytes { bytes in
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
-            buffer.writeStaticString("\r\n")
+            output.put(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
+            output.put("\r\n")
             for run in head.runs {
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
+                output.put(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
                 if run.appendLineEnd {
-                    buffer.writeStaticString("\r\n")
+                    output.put("\r\n")
                 }
             }
         }
         if exchange.chunkedToClient {
-            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+            output.put("transfer-encoding: chunked\r\n")
         }
-        self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
-        buffer.writeStaticString("\r\n")
-        // One head per exchange (the parser drops interim 1xx heads).
-        exchange.unwrittenHead = buffer
+        Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &output)
+        output.put("\r\n")
     }
 
     // MARK: Client output
@@ -629,29 +661,54 @@ final class ProxyServerHandler: ChannelDuplexHandler {
 
     /// The headers Switchyard adds to a response: the pin cookie, the decision
     /// header when configured, and what the connection does next.
-    private func appendProxyHeaders(_ buffer: inout ByteBuffer, exchange: Exchange, pin: PinToken?) {
-        if let pin {
-            let snapshot = exchange.snapshot
-            buffer.writeStaticString("set-cookie: ")
-            buffer.writeString(snapshot.configuration.pin.cookie)
-            buffer.writeStaticString("=")
-            snapshot.signer.withSignedToken(pin) { _ = buffer.writeBytes($0) }
-            buffer.writeString(snapshot.cookieAttributes)
-            buffer.writeStaticString("\r\n")
+    /// What the proxy adds to a response head, decided once per head (the
+    /// head is written in two passes; the state changes happen here).
+    private struct AddedHeaders {
+        /// `x-switchyard-decision` (`log.decision_header`).
+        var decision: String?
+        /// `connection: close`, or HTTP/1.0's `connection: keep-alive`.
+        var connection: StaticString?
+    }
+
+    /// A pin (the `set-cookie` line) comes with the signed token, see `emitAddedHeaders`.
+    private func addedHeaders(exchange: Exchange, pin: PinToken?) -> AddedHeaders {
+        var added = AddedHeaders()
+        if pin != nil {
             exchange.pinSet = true
         }
         if exchange.snapshot.configuration.log.decisionHeader {
-            buffer.writeStaticString("x-switchyard-decision: ")
-            buffer.writeString(self.record(exchange, status: exchange.status, server: exchange.server).headerValue)
-            buffer.writeStaticString("\r\n")
+            added.decision = self.record(exchange, status: exchange.status, server: exchange.server).headerValue
         }
         if !exchange.clientKeepAlive || self.runtime.isDraining || self.closeAfterResponse || !exchange.requestEnded {
             // Not keeping the connection: say so.
             if !exchange.requestEnded { self.closeAfterResponse = true }
-            buffer.writeStaticString("connection: close\r\n")
+            added.connection = "connection: close\r\n"
         } else if exchange.clientIsHTTP10 {
             // HTTP/1.0 keep-alive is opt-in on both sides: confirm it.
-            buffer.writeStaticString("connection: keep-alive\r\n")
+            added.connection = "connection: keep-alive\r\n"
+        }
+        return added
+    }
+
+    /// The added header lines; `token`: the pin cookie's signed value, when a pin is set.
+    private static func emitAddedHeaders(
+        _ added: AddedHeaders, token: UnsafeRawBufferPointer?, snapshot: ProxySnapshot, to output: inout some HeadByteOutput
+    ) {
+        if let token {
+            output.put("set-cookie: ")
+            output.put(snapshot.configuration.pin.cookie)
+            output.put("=")
+            output.put(token)
+            output.put(snapshot.cookieAttributes)
+            output.put("\r\n")
+        }
+        if let decision = added.decision {
+            output.put("x-switchyard-decision: ")
+            output.put(decision)
+            output.put("\r\n")
+        }
+        if let connection = added.connection {
+            output.put(connection)
         }
     }
 
@@ -758,7 +815,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: 256 + body.utf8.count)
         ProxyServerHandler.writeLocalHead(status, bodyBytes: body.utf8.count, to: &buffer)
-        self.appendProxyHeaders(&buffer, exchange: exchange, pin: pin)
+        let added = self.addedHeaders(exchange: exchange, pin: pin)
+        if let pin {
+            exchange.snapshot.signer.withSignedToken(pin) { token in
+                Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &buffer)
+            }
+        } else {
+            Self.emitAddedHeaders(added, token: nil, snapshot: exchange.snapshot, to: &buffer)
+        }
         buffer.writeStaticString("\r\n")
         if exchange.method != "HEAD" {
             buffer.writeString(body)

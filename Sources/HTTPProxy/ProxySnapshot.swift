@@ -20,6 +20,8 @@ public final class ProxySnapshot: AtomicReference, Sendable {
     public let cookieAttributes: String
     public let connectTimeoutNanos: Int64
     public let responseTimeoutNanos: Int64
+    /// `upstream.idle_timeout` (a pooled connection's, set per request).
+    public let idleTimeoutNanos: Int64
     public let failTimeoutNanos: UInt64
 
     /// - Parameter previous: servers whose address and pool are unchanged keep their health state.
@@ -59,6 +61,7 @@ public final class ProxySnapshot: AtomicReference, Sendable {
         self.cookieAttributes = attributes
         self.connectTimeoutNanos = ProxySnapshot.nanos(configuration.upstream.connectTimeout)
         self.responseTimeoutNanos = ProxySnapshot.nanos(configuration.upstream.responseTimeout)
+        self.idleTimeoutNanos = ProxySnapshot.nanos(configuration.upstream.idleTimeout)
         self.failTimeoutNanos = UInt64(max(0, ProxySnapshot.nanos(configuration.upstream.failTimeout)))
     }
 

@@ -385,7 +385,7 @@ let benchmarks: @Sendable () -> Void = {
                 replicaEntries: replicaEntries, pinCache: &cache, now: at)
             blackHole(pickPrimary(&balancer, snapshot: snapshot, now: at, tried: tried))
             if decision.setsPin {
-                // As ProxyServerHandler.appendProxyHeaders writes it into the response head.
+                // What ProxyServerHandler.emitAddedHeaders writes into the response head (it writes all of a head in one piece).
                 head.clear()
                 head.writeStaticString("set-cookie: ")
                 head.writeString(snapshot.configuration.pin.cookie)
