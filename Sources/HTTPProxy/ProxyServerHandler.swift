@@ -569,12 +569,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
         guard self.context != nil else { return }
         let added = self.addedHeaders(exchange: exchange, pin: pin)
-        if let pin {
-            exchange.snapshot.signer.withSignedToken(pin) { token in
-                self.writeResponseHead(head, exchange: exchange, added: added, token: token)
-            }
-        } else {
-            self.writeResponseHead(head, exchange: exchange, added: added, token: nil)
+        Self.withPinToken(pin, signer: exchange.snapshot.signer) { token in
+            self.writeResponseHead(head, exchange: exchange, added: added, token: token)
         }
     }
 
@@ -660,9 +656,9 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     }
 
     /// The headers Switchyard adds to a response: the pin cookie, the decision
-    /// header when configured, and what the connection does next.
-    /// What the proxy adds to a response head, decided once per head (the
-    /// head is written in two passes; the state changes happen here).
+    /// header when configured, and what the connection does next. Decided
+    /// once per head (a head is written in two passes; the state changes
+    /// happen in `addedHeaders`).
     private struct AddedHeaders {
         /// `x-switchyard-decision` (`log.decision_header`).
         var decision: String?
@@ -688,6 +684,15 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             added.connection = "connection: keep-alive\r\n"
         }
         return added
+    }
+
+    /// Calls `body` with the pin cookie's signed value, or nil when no pin is set.
+    private static func withPinToken(_ pin: PinToken?, signer: PinSigner, _ body: (UnsafeRawBufferPointer?) -> Void) {
+        guard let pin else {
+            body(nil)
+            return
+        }
+        signer.withSignedToken(pin) { body($0) }
     }
 
     /// The added header lines; `token`: the pin cookie's signed value, when a pin is set.
@@ -816,12 +821,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 256 + body.utf8.count)
         ProxyServerHandler.writeLocalHead(status, bodyBytes: body.utf8.count, to: &buffer)
         let added = self.addedHeaders(exchange: exchange, pin: pin)
-        if let pin {
-            exchange.snapshot.signer.withSignedToken(pin) { token in
-                Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &buffer)
-            }
-        } else {
-            Self.emitAddedHeaders(added, token: nil, snapshot: exchange.snapshot, to: &buffer)
+        Self.withPinToken(pin, signer: exchange.snapshot.signer) { token in
+            Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &buffer)
         }
         buffer.writeStaticString("\r\n")
         if exchange.method != "HEAD" {
