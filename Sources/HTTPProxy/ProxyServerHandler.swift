@@ -569,7 +569,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func sendHead(_ head: UpstreamResponseHead, exchange: Exchange, pin: PinToken?) {
         guard self.context != nil else { return }
         let added = self.addedHeaders(exchange: exchange, pin: pin)
-        Self.withPinToken(pin, signer: exchange.snapshot.signer) { token in
+        Self.withPinToken(pin, of: exchange) { token in
             self.writeResponseHead(head, exchange: exchange, added: added, token: token)
         }
     }
@@ -686,13 +686,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         return added
     }
 
-    /// Calls `body` with the pin cookie's signed value, or nil when no pin is set.
-    private static func withPinToken(_ pin: PinToken?, signer: PinSigner, _ body: (UnsafeRawBufferPointer?) -> Void) {
+    /// Calls `body` with the pin cookie's signed value, or nil when no pin is
+    /// set (the signer is not even looked up then).
+    private static func withPinToken(_ pin: PinToken?, of exchange: Exchange, _ body: (UnsafeRawBufferPointer?) -> Void) {
         guard let pin else {
             body(nil)
             return
         }
-        signer.withSignedToken(pin) { body($0) }
+        exchange.snapshot.signer.withSignedToken(pin) { body($0) }
     }
 
     /// The added header lines; `token`: the pin cookie's signed value, when a pin is set.
@@ -821,7 +822,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: 256 + body.utf8.count)
         ProxyServerHandler.writeLocalHead(status, bodyBytes: body.utf8.count, to: &buffer)
         let added = self.addedHeaders(exchange: exchange, pin: pin)
-        Self.withPinToken(pin, signer: exchange.snapshot.signer) { token in
+        Self.withPinToken(pin, of: exchange) { token in
             Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &buffer)
         }
         buffer.writeStaticString("\r\n")
