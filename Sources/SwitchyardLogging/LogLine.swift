@@ -118,7 +118,7 @@ public struct LogLine: Sendable, LogByteOutput {
 
     public mutating func string(_ key: String, _ value: String) {
         self.key(key)
-        self.stringValue(value)
+        LogLine.writeStringValue(value, format: self.format, to: &self)
     }
 
     /// A value known to need no escaping in either format (ASCII letters, digits, `-_.:/`).
@@ -132,15 +132,15 @@ public struct LogLine: Sendable, LogByteOutput {
     public mutating func optionalString(_ key: String, _ value: String?) {
         self.key(key)
         if let value {
-            self.stringValue(value)
+            LogLine.writeStringValue(value, format: self.format, to: &self)
         } else {
-            self.nullValue()
+            LogLine.writeNullValue(format: self.format, to: &self)
         }
     }
 
     public mutating func null(_ key: String) {
         self.key(key)
-        self.nullValue()
+        LogLine.writeNullValue(format: self.format, to: &self)
     }
 
     public mutating func bool(_ key: String, _ value: Bool) {
@@ -150,7 +150,7 @@ public struct LogLine: Sendable, LogByteOutput {
 
     public mutating func int(_ key: String, _ value: Int) {
         self.key(key)
-        self.intValue(value)
+        LogLine.writeInteger(value, to: &self)
     }
 
     public mutating func uint(_ key: String, _ value: UInt64) {
@@ -161,13 +161,14 @@ public struct LogLine: Sendable, LogByteOutput {
     /// A number with at most `decimals` fraction digits (trailing zeros kept off).
     public mutating func double(_ key: String, _ value: Double, decimals: Int = 3) {
         self.key(key)
-        self.decimalValue(value, decimals: decimals)
+        LogLine.writeDecimal(value, decimals: decimals, to: &self)
     }
 
     /// An ISO 8601 UTC timestamp with milliseconds, `2026-11-24T12:00:00.123Z`, as a string value.
     public mutating func timestamp(_ key: String, millis: UInt64) {
         self.key(key)
-        self.timestampValue(millis: millis)
+        var cache = TimestampCache()
+        LogLine.writeTimestampValue(millis: millis, cache: &cache, format: self.format, to: &self)
     }
 
     /// A value already encoded for this format (e.g. a nested JSON object).
@@ -175,50 +176,6 @@ public struct LogLine: Sendable, LogByteOutput {
         self.key(key)
         var encoded = encoded
         encoded.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
-    }
-
-    // MARK: Lines with fixed keys
-
-    // A line whose keys are known when it is written (the decision log's)
-    // puts each run of fixed text, separators, keys and constant values, in
-    // one piece with `literal`, and the values between with the methods
-    // below, which write exactly what the keyed methods above write after
-    // the key. Such a line writes its own separators: it does not mix with
-    // the keyed methods.
-
-    /// Bytes as they are, already in this line's format.
-    public mutating func literal(_ text: StaticString) {
-        self.put(text)
-    }
-
-    /// A string value, escaped (JSON) or quoted when it needs it (logfmt).
-    public mutating func stringValue(_ value: String) {
-        LogLine.writeStringValue(value, format: self.format, to: &self)
-    }
-
-    /// No value: `null` in JSON, nothing in logfmt (`key=`).
-    public mutating func nullValue() {
-        LogLine.writeNullValue(format: self.format, to: &self)
-    }
-
-    public mutating func intValue(_ value: Int) {
-        LogLine.writeInteger(value, to: &self)
-    }
-
-    /// A number with at most `decimals` fraction digits (trailing zeros kept off).
-    public mutating func decimalValue(_ value: Double, decimals: Int = 3) {
-        LogLine.writeDecimal(value, decimals: decimals, to: &self)
-    }
-
-    /// An ISO 8601 UTC timestamp with milliseconds, quoted in JSON.
-    public mutating func timestampValue(millis: UInt64) {
-        var cache = TimestampCache()
-        self.timestampValue(millis: millis, cache: &cache)
-    }
-
-    /// The same through `cache` (the date and time computed once a second).
-    public mutating func timestampValue(millis: UInt64, cache: inout TimestampCache) {
-        LogLine.writeTimestampValue(millis: millis, cache: &cache, format: self.format, to: &self)
     }
 
     /// The finished line's bytes (no trailing newline).

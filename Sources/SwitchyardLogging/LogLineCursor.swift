@@ -53,16 +53,25 @@ public struct LogLineCursor: LogByteOutput {
         self.count += bytes.count
     }
 
-    // MARK: Values, as `LogLine` writes them (see its methods of the same names)
+    // MARK: Values
 
+    // A line whose keys are known when it is written (the decision log's)
+    // puts each run of fixed text, separators, keys and constant values, in
+    // one piece with `literal`, and the values between with the methods
+    // below, which write exactly what `LogLine`'s keyed methods write after
+    // the key. Such a line writes its own separators.
+
+    /// Bytes as they are, already in this line's format.
     public mutating func literal(_ text: StaticString) {
         self.put(text)
     }
 
+    /// A string value, escaped (JSON) or quoted when it needs it (logfmt).
     public mutating func stringValue(_ value: String) {
         LogLine.writeStringValue(value, format: self.format, to: &self)
     }
 
+    /// No value: `null` in JSON, nothing in logfmt (`key=`).
     public mutating func nullValue() {
         LogLine.writeNullValue(format: self.format, to: &self)
     }
@@ -71,10 +80,13 @@ public struct LogLineCursor: LogByteOutput {
         LogLine.writeInteger(value, to: &self)
     }
 
+    /// A number with at most `decimals` fraction digits (trailing zeros kept off).
     public mutating func decimalValue(_ value: Double, decimals: Int = 3) {
         LogLine.writeDecimal(value, decimals: decimals, to: &self)
     }
 
+    /// An ISO 8601 UTC timestamp with milliseconds, quoted in JSON; the date
+    /// and time are computed once a second through `cache`.
     public mutating func timestampValue(millis: UInt64, cache: inout TimestampCache) {
         LogLine.writeTimestampValue(millis: millis, cache: &cache, format: self.format, to: &self)
     }

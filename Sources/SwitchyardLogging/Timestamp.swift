@@ -96,7 +96,7 @@ public enum WallClock {
 }
 
 /// The date and time of the last second a line was stamped with (see
-/// `LogLine.timestampValue(millis:cache:)`): one per writer, e.g. per event loop.
+/// `LogLineCursor.timestampValue(millis:cache:)`): one per writer, e.g. per event loop.
 public struct TimestampCache: Sendable {
     fileprivate var second: UInt64 = .max
     fileprivate var text: (UInt64, UInt64, UInt64) = (0, 0, 0)

@@ -3,34 +3,37 @@ import Testing
 
 @Suite("LogLineCursor: a line written into memory the caller holds")
 struct LogLineCursorTests {
-    @Test("writes the same bytes as LogLine, value by value", arguments: [LogLine.Format.json, .logfmt])
+    @Test("its values are written as LogLine's keyed methods write theirs", arguments: [LogLine.Format.json, .logfmt])
     func sameBytesAsLogLine(format: LogLine.Format) {
         let values = ["", "plain", "a b=c", "quote \" backslash \\ newline \n tab \t nul \u{0}", "é 雪 🚂"]
         var expected = LogLine(format: format)
-        var timestamps = TimestampCache()
-        expected.literal("k=")
-        expected.timestampValue(millis: 1_764_000_000_123, cache: &timestamps)
-        for value in values {
-            expected.literal(" ")
-            expected.stringValue(value)
+        expected.timestamp("ts", millis: 1_764_000_000_123)
+        for (index, value) in values.enumerated() {
+            expected.string("s\(index)", value)
         }
-        expected.nullValue()
-        expected.intValue(-42)
-        expected.decimalValue(12.5)
-        expected.decimalValue(0.0004567, decimals: 3)
+        expected.null("n")
+        expected.int("i", -42)
+        expected.double("d", 12.5)
+        expected.double("e", 0.0004567, decimals: 3)
 
+        let json = format == .json
         let bytes = withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 1) { memory -> [UInt8] in
             var line = LogLineCursor(format: format, into: memory)
             var timestamps = TimestampCache()
-            line.literal("k=")
+            // The keys and separators as a fixed-key line writes them: in its own literals.
+            line.literal(json ? #""ts":"# : "ts=")
             line.timestampValue(millis: 1_764_000_000_123, cache: &timestamps)
-            for value in values {
-                line.literal(" ")
+            for (index, value) in values.enumerated() {
+                Self.put(json ? #","s\#(index)":"# : " s\(index)=", to: &line)
                 line.stringValue(value)
             }
+            line.literal(json ? #","n":"# : " n=")
             line.nullValue()
+            line.literal(json ? #","i":"# : " i=")
             line.intValue(-42)
+            line.literal(json ? #","d":"# : " d=")
             line.decimalValue(12.5)
+            line.literal(json ? #","e":"# : " e=")
             line.decimalValue(0.0004567, decimals: 3)
             line.finish()
             #expect(!line.overflowed)
@@ -65,5 +68,10 @@ struct LogLineCursorTests {
         line.literal("x")
         #expect(line.overflowed)
         #expect(line.count == 0)
+    }
+
+    static func put(_ text: String, to line: inout LogLineCursor) {
+        var text = text
+        text.withUTF8 { line.put(UnsafeRawBufferPointer($0)) }
     }
 }
