@@ -3,6 +3,7 @@
 
   callgrind.py record --dump FILE --wrk FILE --target NAME --out FILE.jsonl
   callgrind.py report --state DIR --results DIR
+  callgrind.py diff OLD.json NEW.json [--target NAME]   what changed, function by function
 
 A callgrind dump counts every instruction the process executed while it was
 being measured (all its threads: event loops, log writer, lag poller); wrk's
@@ -104,6 +105,14 @@ def record(args):
             {"function": name, "instructions_per_request": round(per(cost))}
             for name, cost in self_cost.most_common(25)
         ],
+        # Every function's own instructions per request (from 1 up), and the
+        # calls per request to every callee (from 0.5 up): what `diff` compares.
+        "self_instructions": {
+            name: round(per(cost)) for name, cost in self_cost.items() if per(cost) >= 1
+        },
+        "calls": {
+            name: round(per(count), 1) for name, count in calls.items() if per(count) >= 0.5
+        },
     }
     with open(args.out, "a") as handle:
         handle.write(json.dumps(row) + "\n")
@@ -191,6 +200,42 @@ def report(args):
     return 0
 
 
+def diff(args):
+    """Two callgrind.json files (a `--callgrind` run before and after a change):
+    the totals, then the functions whose own instructions per request moved most."""
+    def load(path):
+        rows = json.load(open(path))["targets"]
+        return {row["target"]: row for row in rows}
+    old, new = load(args.old), load(args.new)
+    if args.target not in old or args.target not in new:
+        print(f"callgrind.py: {args.target} is not in both files", file=sys.stderr)
+        return 1
+    before, after = old[args.target], new[args.target]
+    for key in ("instructions_per_request", "atomic_refcount_calls_per_request", "exclusivity_checks_per_request",
+                "allocations_per_request"):
+        print(f"{key:36} {before.get(key, 0):>10,} -> {after.get(key, 0):>10,}")
+    if "self_instructions" not in before or "self_instructions" not in after:
+        print("(a file from before per-function counts were kept: totals only)")
+        return 0
+    def by_function(row):
+        # Specializations of one function (for another type, another caller)
+        # count as that function.
+        totals = Counter()
+        for name, value in row["self_instructions"].items():
+            totals[short(name)] += value
+        return totals
+    old_costs, new_costs = by_function(before), by_function(after)
+    names = set(old_costs) | set(new_costs)
+    moved = sorted(names, key=lambda name: -abs(new_costs[name] - old_costs[name]))
+    print(f"\n{'before':>8} {'after':>8} {'change':>8}  function (own instructions per request)")
+    for name in moved[: args.most]:
+        a, b = old_costs[name], new_costs[name]
+        if a == b:
+            break
+        print(f"{a:>8,} {b:>8,} {b - a:>+8,}  {name}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -202,8 +247,13 @@ def main():
     rep = commands.add_parser("report")
     rep.add_argument("--state", required=True)
     rep.add_argument("--results", required=True)
+    dif = commands.add_parser("diff")
+    dif.add_argument("old")
+    dif.add_argument("new")
+    dif.add_argument("--target", default="switchyard")
+    dif.add_argument("--most", type=int, default=30)
     args = parser.parse_args()
-    return record(args) if args.command == "record" else report(args)
+    return {"record": record, "report": report, "diff": diff}[args.command](args)
 
 
 if __name__ == "__main__":
