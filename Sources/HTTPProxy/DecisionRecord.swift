@@ -78,15 +78,11 @@ public struct DecisionRecord: Sendable {
     public func appendLogLine(
         format: LogLine.Format, to batch: inout [UInt8], timestamps: inout TimestampCache, scratch: UnsafeMutableRawBufferPointer
     ) {
-        if self.lineBound <= scratch.count {
-            var line = LogLineCursor(format: format, into: scratch)
-            self.write(to: &line, timestamps: &timestamps)
-            line.finish()
-            line.put(UInt8(ascii: "\n"))
-            if !line.overflowed {
-                batch.append(contentsOf: line.bytes)
-                return
-            }
+        if self.lineBound <= scratch.count,
+            let line = self.line(in: scratch, format: format, newline: true, timestamps: &timestamps)
+        {
+            batch.append(contentsOf: line)
+            return
         }
         self.appendLogLine(format: format, to: &batch, timestamps: &timestamps)
     }
@@ -100,17 +96,29 @@ public struct DecisionRecord: Sendable {
         var capacity = self.lineBound
         while true {
             let written = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { memory -> Bool in
-                var line = LogLineCursor(format: format, into: memory)
-                self.write(to: &line, timestamps: &timestamps)
-                line.finish()
-                if newline { line.put(UInt8(ascii: "\n")) }
-                guard !line.overflowed else { return false }
-                body(line.bytes)
+                guard let line = self.line(in: memory, format: format, newline: newline, timestamps: &timestamps) else {
+                    return false
+                }
+                body(line)
                 return true
             }
             if written { return }
             capacity *= 2
         }
+    }
+
+    /// The whole line (and a newline, when asked) written at the start of
+    /// `memory`, or nil when it does not fit.
+    private func line(
+        in memory: UnsafeMutableRawBufferPointer, format: LogLine.Format, newline: Bool, timestamps: inout TimestampCache
+    ) -> UnsafeRawBufferPointer? {
+        var line = LogLineCursor(format: format, into: memory)
+        self.write(to: &line, timestamps: &timestamps)
+        line.finish()
+        if newline {
+            line.put(UInt8(ascii: "\n"))
+        }
+        return line.overflowed ? nil : line.bytes
     }
 
     /// Room for the line: its fixed text and numbers take under 512 bytes,

@@ -1,6 +1,7 @@
 /// A line whose fields are written straight into memory the caller holds
-/// (the decision log's: a stack buffer per line, appended to the event
-/// loop's batch in one copy), in the same format `LogLine` writes.
+/// (the decision log's: the event loop's scratch memory, or temporary memory
+/// for a long line, appended to the loop's batch in one copy), in the same
+/// format `LogLine` writes.
 ///
 /// `LogLine` stages its bytes and moves them into an array; through this
 /// cursor a piece costs a bounds check and a copy, nothing else. The caller
