@@ -350,8 +350,8 @@ note "primary up, replica streaming"
 cpu0=""; cpu1=""
 pid_of() { cat "$state/pids/$1.pid"; }
 
-wait_http() {  # PORT: up to 10 s for any HTTP answer
-  for _ in $(seq 1 100); do
+wait_http() {  # PORT [TRIES]: any HTTP answer, up to TRIES x 0.1 s (default 10 s)
+  for _ in $(seq 1 "${2:-100}"); do
     curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/" && return 0
     sleep 0.1
   done
@@ -376,39 +376,63 @@ start_app() {
   for port in $app_p1 $app_p2 $app_r1 $app_r2; do wait_http "$port" || die "app stand-in on $port did not start"; done
 }
 
-start_target() {  # TARGET
+start_target() {  # TARGET [callgrind]: started (with callgrind: under valgrind, one process, slower to come up)
+  local run=() nginx_globals='daemon off;' sy_bin=$sy relay_bin=$floor_bin tries=100
+  if [ "${2:-}" = callgrind ]; then
+    mkdir -p "$state/callgrind"
+    rm -f "$state/callgrind/$1.out" "$state/callgrind/$1.out".*
+    run=(valgrind --tool=callgrind --callgrind-out-file="$state/callgrind/$1.out")
+    # nginx as one process: the worker's work, without a master to follow.
+    nginx_globals='daemon off; master_process off;'
+    case "$1" in
+      switchyard|switchyard-nolog) sy_bin=$(nodebug "$sy") ;;
+      nio-floor) relay_bin=$(nodebug "$floor_bin") ;;
+    esac
+    tries=600
+  fi
   case "$1" in
     nginx|nginx-log)
       local name=nginx-proxy; [ "$1" = nginx-log ] && name=nginx-proxy-log
-      $cpu0 nginx -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" -g 'daemon off;' \
+      $cpu0 "${run[@]}" nginx -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" -g "$nginx_globals" \
         >> "$state/logs/$name.out" 2>&1 &
       echo $! > "$state/pids/$1.pid"
-      local worker; worker=$(worker_of "$(pid_of "$1")")
-      [ -n "$worker" ] || die "$1 started no worker"
-      echo "$worker" > "$state/run/$1.measure"
+      if [ ${#run[@]} -gt 0 ]; then
+        pid_of "$1" > "$state/run/$1.measure"
+      else
+        local worker; worker=$(worker_of "$(pid_of "$1")")
+        [ -n "$worker" ] || die "$1 started no worker"
+        echo "$worker" > "$state/run/$1.measure"
+      fi
       ;;
     haproxy|haproxy-log)
       # haproxy-log writes its access lines to stdout: this file.
-      $cpu0 haproxy -db -f "$state/conf/$1.cfg" >> "$state/logs/$1.log" 2>&1 &
+      $cpu0 "${run[@]}" haproxy -db -f "$state/conf/$1.cfg" >> "$state/logs/$1.log" 2>&1 &
       echo $! > "$state/pids/$1.pid"
       pid_of "$1" > "$state/run/$1.measure"
       ;;
     nio-floor)
       # Relays each client connection to its own keep-alive connection to a replica stand-in.
-      $cpu0 "$floor_bin" "$port_floor" "$app_r1" "$app_r2" >> "$state/logs/nio-floor.log" 2>&1 &
+      $cpu0 "${run[@]}" "$relay_bin" "$port_floor" "$app_r1" "$app_r2" >> "$state/logs/nio-floor.log" 2>&1 &
       echo $! > "$state/pids/nio-floor.pid"
       pid_of nio-floor > "$state/run/nio-floor.measure"
       ;;
     switchyard|switchyard-nolog)
       local config=switchyard.yaml; [ "$1" = switchyard-nolog ] && config=switchyard-nolog.yaml
       # Appending (>>) lets run.sh empty the decision log between runs.
-      SWITCHYARD_PIN_SECRET=$pin_secret $cpu0 "$sy" serve --config "$state/conf/$config" \
+      SWITCHYARD_PIN_SECRET=$pin_secret $cpu0 "${run[@]}" "$sy_bin" serve --config "$state/conf/$config" \
         >> "$state/logs/$1.log" 2>&1 &
       echo $! > "$state/pids/$1.pid"
       pid_of "$1" > "$state/run/$1.measure"
       ;;
   esac
-  wait_http "$(port_of "$1")" || die "$1 did not start (logs in $state/logs)"
+  wait_http "$(port_of "$1")" "$tries" || die "$1 did not start (logs in $state/logs)"
+}
+
+empty_logs() {  # TARGET: its decision or access log emptied (they are kept small)
+  case "$1" in
+    switchyard|switchyard-nolog|haproxy-log) : > "$state/logs/$1.log" ;;
+    nginx-log) : > "$state/logs/nginx-log.access.log" ;;  # nginx appends (O_APPEND): no reopen needed
+  esac
 }
 
 port_of() {
@@ -430,12 +454,12 @@ fresh_cookie() {  # PORT -> "switchyard_pin=VALUE" from a POST's Set-Cookie
     | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(switchyard_pin=[^;]*\).*/\1/p' | awk 'NR == 1'
 }
 
-wait_replica() {  # TARGET: until a GET reaches a replica stand-in (up to 10 s), or die
+wait_replica() {  # TARGET [TRIES]: until a GET reaches a replica stand-in (TRIES x 0.2 s, default 10 s), or die
   local target=$1 port pool
   port=$(port_of "$target")
   # The replica may need a few polls to enter Switchyard's rotation (readmit_after).
-  for _ in $(seq 1 50); do
-    pool=$(curl -s -m 5 -o /dev/null -D - "http://127.0.0.1:$port/items/1" | header x-pool)
+  for _ in $(seq 1 "${2:-50}"); do
+    pool=$(curl -s -m 5 -o /dev/null -D - "http://127.0.0.1:$port/items/1" | header x-pool) || true
     [ "$pool" = replica ] && return 0
     sleep 0.2
   done
@@ -541,10 +565,7 @@ measure_wrk() {  # MODE PASS SCENARIO TARGET ATTEMPT; status 3: disturbed, disca
         | awk '{ gsub(/"reason":|"/, "", $2); printf "%s%s %s", sep, $2, $1; sep = ", " }')"
     fi
   fi
-  case "$target" in  # keep the decision and access logs small
-    switchyard|switchyard-nolog|haproxy-log) : > "$state/logs/$target.log" ;;
-    nginx-log) : > "$state/logs/nginx-log.access.log" ;;  # nginx appends (O_APPEND): no reopen needed
-  esac
+  empty_logs "$target"
   sleep 1
   return "$status"
 }
@@ -572,7 +593,7 @@ print(f"   {sys.argv[2]:5} pass {sys.argv[3]}  idle    {sys.argv[4]:17} {row['st
 PY
   # Fresh again, so that the next pass's RSS figures do not carry 10,000 connections' worth of heap.
   stop_pidfile "$state/pids/$target.pid"
-  : > "$state/logs/$target.log"
+  empty_logs "$target"
   start_target "$target"
   wait_replica "$target"
   sleep 1
@@ -592,42 +613,14 @@ runs_scenario() {  # TARGET SCENARIO: whether TARGET is measured in SCENARIO
 
 warmup_callgrind=$(( warmup > 2 ? warmup : 2 ))
 callgrind_target() {  # TARGET: the proxy alone under callgrind (the normal instance, checked, is stopped first)
-  local target=$1 port pid dump raw vg
+  local target=$1 port pid dump raw
   port=$(port_of "$target")
   stop_pidfile "$state/pids/$target.pid"
-  mkdir -p "$state/callgrind"
+  start_target "$target" callgrind
+  pid=$(pid_of "$target")
   dump="$state/callgrind/$target.out"
-  rm -f "$dump" "$dump".*
-  vg=(valgrind --tool=callgrind --callgrind-out-file="$dump")
-  case "$target" in
-    nginx|nginx-log)
-      local name=nginx-proxy; [ "$target" = nginx-log ] && name=nginx-proxy-log
-      # One process: the worker's work, without a master to follow.
-      $cpu0 "${vg[@]}" nginx -c "$state/conf/$name.conf" -e "$state/logs/$name.stderr.log" \
-        -g 'daemon off; master_process off;' >> "$state/logs/$name.out" 2>&1 &
-      ;;
-    haproxy|haproxy-log)
-      $cpu0 "${vg[@]}" haproxy -db -f "$state/conf/$target.cfg" >> "$state/logs/$target.log" 2>&1 &
-      ;;
-    nio-floor)
-      $cpu0 "${vg[@]}" "$(nodebug "$floor_bin")" "$port_floor" "$app_r1" "$app_r2" >> "$state/logs/nio-floor.log" 2>&1 &
-      ;;
-    switchyard|switchyard-nolog)
-      local config=switchyard.yaml; [ "$target" = switchyard-nolog ] && config=switchyard-nolog.yaml
-      SWITCHYARD_PIN_SECRET=$pin_secret $cpu0 "${vg[@]}" "$(nodebug "$sy")" serve --config "$state/conf/$config" \
-        >> "$state/logs/$target.log" 2>&1 &
-      ;;
-  esac
-  pid=$!
-  echo "$pid" > "$state/pids/$target.pid"
-  # Slow to start under valgrind; the replica must be in Switchyard's rotation.
-  local pool="" tries
-  for tries in $(seq 1 300); do
-    pool=$(curl -s -m 5 -o /dev/null -D - "http://127.0.0.1:$port/items/1" | header x-pool) || true
-    [ "$pool" = replica ] && break
-    sleep 0.2
-  done
-  [ "$pool" = replica ] || die "$target under callgrind: a GET reached '${pool:-nothing}', not a replica stand-in (logs in $state/logs)"
+  # Slower under valgrind: the replica may take longer to enter Switchyard's rotation.
+  wait_replica "$target" 300
   $cpu1 timeout $((warmup_callgrind + 30)) wrk -t"$threads" -c"$connections" -d"${warmup_callgrind}s" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
   callgrind_control -z "$pid" >/dev/null 2>&1 || die "callgrind_control -z $pid failed"
   raw="$state/raw/callgrind-$target.txt"
@@ -637,10 +630,7 @@ callgrind_target() {  # TARGET: the proxy alone under callgrind (the normal inst
   stop_pidfile "$state/pids/$target.pid"
   [ -s "$dump.1" ] || die "callgrind $target: no dump at $dump.1"
   python3 "$here/callgrind.py" record --dump "$dump.1" --wrk "$raw" --target "$target" --out "$state/callgrind.jsonl"
-  case "$target" in
-    switchyard|switchyard-nolog|haproxy-log) : > "$state/logs/$target.log" ;;
-    nginx-log) : > "$state/logs/nginx-log.access.log" ;;
-  esac
+  empty_logs "$target"
 }
 
 nodebug() {  # BINARY -> a copy without DWARF (valgrind 3.19 cannot read Swift's DWARF 5); symbols kept
