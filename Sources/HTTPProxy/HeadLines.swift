@@ -40,46 +40,86 @@ package enum HeadLines {
         guard !listed.isEmpty else { return }
         for position in lines.indices where lines[position].keep {
             let name = lines[position].name
-            if listed.contains(where: { HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[name], bytes[$0]) }) {
+            if Self.isListed(name, listed, in: bytes) {
                 lines[position].keep = false
             }
         }
     }
 
+    /// The same over runs (a response head keeps no lines): the runs rebuilt
+    /// without the listed lines. Each line of a run is a validated header
+    /// line, so its name ends at its first colon.
+    static func dropListed(_ runs: inout [Run], listed: [Range<Int>], in bytes: UnsafeRawBufferPointer) {
+        guard !listed.isEmpty else { return }
+        var kept: [Run] = []
+        var builder = RunBuilder()
+        for run in runs {
+            var start = run.start
+            let runEnd = run.start + run.length
+            while start < runEnd {
+                // A run with `appendLineEnd` is one line without its end.
+                let lineEnd = run.appendLineEnd ? runEnd : (Self.index(of: UInt8(ascii: "\n"), in: bytes, from: start) ?? runEnd - 1) - 1
+                let colon = Self.index(of: UInt8(ascii: ":"), in: UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd]), from: 0) ?? 0
+                if !Self.isListed(start..<(start + colon), listed, in: bytes) {
+                    builder.add(start: start, end: lineEnd, endsInCRLF: !run.appendLineEnd) { kept.append($0) }
+                }
+                start = run.appendLineEnd ? runEnd : lineEnd + 2
+            }
+        }
+        builder.finish { kept.append($0) }
+        runs = kept
+    }
+
+    private static func isListed(_ name: Range<Int>, _ listed: [Range<Int>], in bytes: UnsafeRawBufferPointer) -> Bool {
+        listed.contains { HeaderHygiene.namesEqualIgnoringCase(bytes: bytes[name], bytes[$0]) }
+    }
+
     /// The kept lines as runs of consecutive lines.
     static func runs(_ lines: [Line]) -> [Run] {
         var runs: [Run] = []
-        Self.runs(lines, into: &runs)
-        return runs
-    }
-
-    /// The kept lines as runs, in `runs` (emptied first; its storage is reused
-    /// when nothing else holds it, e.g. the last head built from it).
-    static func runs(_ lines: [Line], into runs: inout [Run]) {
-        runs.removeAll(keepingCapacity: true)
-        runs.reserveCapacity(4)
         Self.forEachRun(lines) { runs.append($0) }
+        return runs
     }
 
     /// `runs` without the array: each run as it is found.
     static func forEachRun(_ lines: [Line], _ body: (Run) -> Void) {
-        var pending: Run? = nil
+        var builder = RunBuilder()
         for line in lines where line.keep {
-            if line.endsInCRLF {
-                let length = line.end + 2 - line.start
-                if let run = pending, run.start + run.length == line.start {
-                    pending?.length += length
-                    continue
+            builder.add(start: line.start, end: line.end, endsInCRLF: line.endsInCRLF, body)
+        }
+        builder.finish(body)
+    }
+
+    /// Joins forwarded lines, given in order, into runs: consecutive lines
+    /// that end in CRLF make one run; a line ending in a bare LF is a run of
+    /// its own (its end is written as CRLF).
+    struct RunBuilder {
+        /// The run being extended (`length` 0: none).
+        private var pending = Run(start: 0, length: 0, appendLineEnd: false)
+
+        /// A forwarded line (`start..<end`, its line end excluded); `body`
+        /// gets each run this completes.
+        mutating func add(start: Int, end: Int, endsInCRLF: Bool, _ body: (Run) -> Void) {
+            if endsInCRLF {
+                if self.pending.length > 0, self.pending.start + self.pending.length == start {
+                    self.pending.length += end + 2 - start
+                    return
                 }
-                if let run = pending { body(run) }
-                pending = Run(start: line.start, length: length, appendLineEnd: false)
+                self.finish(body)
+                self.pending = Run(start: start, length: end + 2 - start, appendLineEnd: false)
             } else {
-                if let run = pending { body(run) }
-                pending = nil
-                body(Run(start: line.start, length: line.end - line.start, appendLineEnd: true))
+                self.finish(body)
+                body(Run(start: start, length: end - start, appendLineEnd: true))
             }
         }
-        if let run = pending { body(run) }
+
+        /// Hands over the run being extended, if any.
+        mutating func finish(_ body: (Run) -> Void) {
+            if self.pending.length > 0 {
+                body(self.pending)
+                self.pending.length = 0
+            }
+        }
     }
 
     /// The first `byte` at or after `start` (memchr: heads are scanned line by line).
@@ -89,19 +129,21 @@ package enum HeadLines {
         return base.distance(to: UnsafeRawPointer(found))
     }
 
-    /// RFC 9110 tchar.
+    /// RFC 9110 tchar: digits, letters and ``!#$%&'*+-.^_`|~``. A table
+    /// lookup: names are most of what a head's bytes are checked against,
+    /// byte by byte.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
+        Self.tokenTable.utf8Start[Int(byte)] == UInt8(ascii: "1")
     }
+
+    /// "1" at each tchar's byte value, 64 bytes a row (a constant in the binary).
+    private static let tokenTable: StaticString = """
+        0000000000000000000000000000000001011111001101101111111111000000\
+        0111111111111111111111111110001111111111111111111111111111101010\
+        0000000000000000000000000000000000000000000000000000000000000000\
+        0000000000000000000000000000000000000000000000000000000000000000
+        """
 
     /// Field values and reason phrases: HTAB, SP, visible ASCII, obs-text.
     static func isFieldValueByte(_ byte: UInt8) -> Bool {
@@ -115,9 +157,18 @@ package enum HeadLines {
     /// word with a suspect byte (a control, or a tab, which is allowed) is
     /// looked at byte by byte. Values are most of a head's bytes.
     static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        guard range.count >= 8 else {
+            for index in range where !Self.isFieldValueByte(bytes[index]) {
+                return false
+            }
+            return true
+        }
+        // Whole words, the last one overlapping the one before when the
+        // length is no multiple of eight.
         var index = range.lowerBound
-        while index + 8 <= range.upperBound {
-            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+        while index < range.upperBound {
+            let position = min(index, range.upperBound - 8)
+            let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
             // Nonzero exactly when some byte is below 0x20 (the borrow of the
             // subtraction sets its high bit; `& ~word` rules out bytes from 0x80).
             let below0x20 = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
@@ -125,15 +176,11 @@ package enum HeadLines {
             let delete = word ^ 0x7F7F_7F7F_7F7F_7F7F
             let has0x7F = (delete &- 0x0101_0101_0101_0101) & ~delete & 0x8080_8080_8080_8080
             if below0x20 | has0x7F != 0 {
-                for position in index..<(index + 8) where !Self.isFieldValueByte(bytes[position]) {
+                for offset in position..<(position + 8) where !Self.isFieldValueByte(bytes[offset]) {
                     return false
                 }
             }
             index += 8
-        }
-        while index < range.upperBound {
-            guard Self.isFieldValueByte(bytes[index]) else { return false }
-            index += 1
         }
         return true
     }

@@ -136,8 +136,15 @@ package enum HeaderHygiene {
         return Self.matchesPrefix(bytes, prefix)
     }
 
+    /// Whether `utf8` starts with `target` (its caller checked the length).
+    /// `target` is lower-case letters and bytes below 0x40 (digits, `-`):
+    /// the header names and tokens the proxy looks for.
     private static func matchesPrefix<View: Collection<UInt8>>(_ utf8: View, _ target: StaticString) -> Bool {
         target.withUTF8Buffer { expected in
+            assert(expected.allSatisfy { $0 < 0x40 || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) }, "\(target)")
+            if let matched = utf8.withContiguousStorageIfAvailable({ Self.startsWithFolded(UnsafeRawBufferPointer($0), UnsafeRawBufferPointer(expected)) }) {
+                return matched
+            }
             var index = utf8.startIndex
             for byte in expected {
                 let actual = utf8[index]
@@ -148,6 +155,35 @@ package enum HeaderHygiene {
             }
             return true
         }
+    }
+
+    /// `matchesPrefix` over contiguous bytes, eight at a time (head bytes and
+    /// native strings): each word of `bytes`, with bit 0x20 set where
+    /// `expected` has a letter, must equal `expected`'s. At a letter that folds
+    /// exactly the upper-case letter onto the lower-case one; anywhere else
+    /// (`expected` below 0x40) the bytes must be equal. So the result is the
+    /// byte loop's for every input (`HeaderHygieneUnitTests` holds it to it).
+    static func startsWithFolded(_ bytes: UnsafeRawBufferPointer, _ expected: UnsafeRawBufferPointer) -> Bool {
+        let count = expected.count
+        guard count <= bytes.count else { return false }
+        guard count >= 8 else {
+            for index in 0..<count {
+                let target = expected[index]
+                if bytes[index] | ((target & 0x40) >> 1) != target { return false }
+            }
+            return true
+        }
+        // Whole words, the last one overlapping the one before when the
+        // length is no multiple of eight.
+        var offset = 0
+        while offset < count {
+            let position = min(offset, count - 8)
+            let target = expected.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            let actual = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            if actual | ((target & 0x4040_4040_4040_4040) >> 1) != target { return false }
+            offset += 8
+        }
+        return true
     }
 
     /// `Connection` lists names case-insensitively; compare two runtime names.

@@ -107,7 +107,6 @@ package final class UpstreamResponseParser {
     /// connection carries many): no array is allocated per response while the
     /// last head is gone by the time the next one is parsed.
     /// (`@exclusivity(unchecked)`: see `LoopContext`.)
-    @exclusivity(unchecked) private var lineScratch: [HeadLines.Line] = []
     @exclusivity(unchecked) private var runScratch: [HeadLines.Run] = []
 
     package init() {}
@@ -149,7 +148,7 @@ package final class UpstreamResponseParser {
                 resuming = false
                 let parsed: ParsedHead
                 do {
-                    parsed = try Self.parseHead(buffer, isHEAD: self.isHEAD, lines: &self.lineScratch, runs: &self.runScratch)
+                    parsed = try Self.parseHead(buffer, isHEAD: self.isHEAD, runs: &self.runScratch)
                 } catch {
                     self.state = .finished
                     throw error
@@ -299,12 +298,10 @@ package final class UpstreamResponseParser {
     /// blank line), finding its end as it goes. A head is judged only once it
     /// is complete, as when it arrives a byte at a time: an error in a head
     /// that has not ended yet reads as `.incomplete`.
-    private static func parseHead(
-        _ buffer: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line], runs: inout [HeadLines.Run]
-    ) throws -> ParsedHead {
+    private static func parseHead(_ buffer: ByteBuffer, isHEAD: Bool, runs: inout [HeadLines.Run]) throws -> ParsedHead {
         try buffer.withUnsafeReadableBytes { bytes -> ParsedHead in
             do {
-                return try Self.parseHead(bytes, of: buffer, isHEAD: isHEAD, lines: &lines, runs: &runs)
+                return try Self.parseHead(bytes, of: buffer, isHEAD: isHEAD, runs: &runs)
             } catch {
                 if Self.headLength(bytes, from: 0) == nil {
                     return .incomplete
@@ -315,8 +312,7 @@ package final class UpstreamResponseParser {
     }
 
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, of buffer: ByteBuffer, isHEAD: Bool, lines: inout [HeadLines.Line],
-        runs: inout [HeadLines.Run]
+        _ bytes: UnsafeRawBufferPointer, of buffer: ByteBuffer, isHEAD: Bool, runs: inout [HeadLines.Run]
     ) throws -> ParsedHead {
         let count = bytes.count
         // Status line: HTTP/1.x SP 3DIGIT [SP reason]
@@ -351,9 +347,10 @@ package final class UpstreamResponseParser {
             return Self.headLength(bytes, from: 0).map { .interim(length: $0) } ?? .incomplete
         }
 
-        // Header lines.
-        lines.removeAll(keepingCapacity: true)
-        lines.reserveCapacity(12)
+        // Header lines: the forwarded ones go straight into runs.
+        runs.removeAll(keepingCapacity: true)
+        runs.reserveCapacity(4)
+        var builder = HeadLines.RunBuilder()
         var contentLength: Int? = nil
         var transferEncodingChunked = false
         var connectionClose = false
@@ -378,7 +375,7 @@ package final class UpstreamResponseParser {
                 headLength = newline + 1
                 break
             }
-            guard var line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: endsInCRLF) else {
+            guard let line = HeadLines.parseLine(bytes, start: index, end: end, endsInCRLF: endsInCRLF) else {
                 throw UpstreamResponseError.malformedHeader
             }
             let name = line.name
@@ -433,16 +430,18 @@ package final class UpstreamResponseParser {
             default:
                 keep = !HeaderHygiene.isRemoved(bytes: UnsafeRawBufferPointer(rebasing: bytes[name]))
             }
-            line.keep = keep
-            lines.append(line)
+            if keep {
+                builder.add(start: index, end: end, endsInCRLF: endsInCRLF) { runs.append($0) }
+            }
             index = newline + 1
         }
         guard let headLength else { return .incomplete }
+        builder.finish { runs.append($0) }
         if transferEncodingChunked && contentLength != nil {
             // Both framings at once: a desync waiting to happen (RFC 9112 §6.3).
             throw UpstreamResponseError.invalidContentLength
         }
-        HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
+        HeadLines.dropListed(&runs, listed: listedNames, in: bytes)
 
         let framing: ResponseFraming
         if isHEAD || noBodyStatus {
@@ -456,7 +455,6 @@ package final class UpstreamResponseParser {
         }
         let keepAlive = (minor == 1 ? !connectionClose : connectionKeepAlive && !connectionClose) && framing != .untilClose
 
-        HeadLines.runs(lines, into: &runs)
         let head = UpstreamResponseHead(
             bytes: buffer.getSlice(at: buffer.readerIndex, length: headLength) ?? buffer,
             status: status,

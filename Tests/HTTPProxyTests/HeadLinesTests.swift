@@ -26,6 +26,15 @@ struct HeadLinesTests {
         }
     }
 
+    @Test("isTokenByte is RFC 9110's tchar, for every byte")
+    func tokenBytes() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        #expect(tchar.count == 77)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HeadLines.isTokenByte(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test("a bad byte next to a tab or obs-text is still found")
     func badBytesAmongAllowedOnes() {
         let cases: [([UInt8], Bool)] = [

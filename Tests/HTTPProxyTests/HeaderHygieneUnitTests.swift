@@ -58,6 +58,33 @@ struct HeaderHygieneUnitTests {
         #expect(!HeaderHygiene.isRemoved("t"))
         #expect(HeaderHygiene.isRemoved("pRoXy-"))
     }
+
+    /// The word-at-a-time comparison must say what folding A-Z byte by byte
+    /// says, for every byte at every position of targets shorter than a
+    /// word, one word long and longer (the last word overlapping).
+    @Test("the word-at-a-time case-insensitive comparison agrees with the byte loop for every byte at every position")
+    func foldedComparisonAgreesWithByteLoop() {
+        func byteLoop(_ input: [UInt8], _ target: [UInt8]) -> Bool {
+            input.count >= target.count
+                && zip(input, target).allSatisfy { actual, expected in
+                    (actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual) == expected
+                }
+        }
+        for target in ["te", "chunked", "x-switch", "100-continue", "content-length", "transfer-encoding"].map({ Array($0.utf8) }) {
+            for position in target.indices {
+                for byte in UInt8.min...UInt8.max {
+                    var input = target
+                    input[position] = byte
+                    let folded = input.withUnsafeBytes { bytes in
+                        target.withUnsafeBytes { HeaderHygiene.startsWithFolded(bytes, $0) }
+                    }
+                    #expect(folded == byteLoop(input, target), "byte \(byte) at \(position) of \(target)")
+                }
+            }
+            let short = Array(target.dropLast())
+            #expect(!short.withUnsafeBytes { bytes in target.withUnsafeBytes { HeaderHygiene.startsWithFolded(bytes, $0) } })
+        }
+    }
 }
 
 @Suite("HeaderHygiene: Connection lists split on bytes")

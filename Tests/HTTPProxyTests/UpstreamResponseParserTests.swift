@@ -151,6 +151,16 @@ struct UpstreamResponseParserTests {
         #expect(oldKept.head?.keepAlive == true)
     }
 
+    @Test("a name listed in Connection is cut out of the runs it sat in, with bare LF lines among them")
+    func listedNamesSplitRuns() {
+        let outcome = Self.parse([
+            "HTTP/1.1 200 OK\r\nA: 1\r\nX-Secret: s\r\nB: 2\nConnection: x-secret\r\nC: 3\r\nx-SECRET: t\r\nContent-Length: 0\r\n\r\n"
+        ])
+        #expect(outcome.error == nil)
+        #expect(outcome.head?.forwardedLines == ["A: 1", "B: 2", "C: 3", "Content-Length: 0"])
+        #expect(outcome.head?.runs.map(\.appendLineEnd) == [false, true, false, false])
+    }
+
     @Test("a Content-Length named in Connection stays (the client needs it); every other listed name goes, Close included")
     func connectionCannotStripFraming() {
         let outcome = Self.parse(["HTTP/1.1 200 OK\r\nConnection: content-length, close\r\nClose: x\r\nContent-Length: 2\r\n\r\nok"])
