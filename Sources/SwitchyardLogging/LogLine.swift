@@ -361,20 +361,43 @@ public struct LogLine: Sendable, LogByteOutput {
     /// Puts `value`'s bytes as they are when none of them needs escaping in
     /// a JSON string (control bytes, `"`, `\\`) or, for `logfmt`, quoting (also
     /// space and `=`); false, with nothing put, otherwise (or when the string
-    /// has no contiguous UTF-8, which a native string always has). A plain loop
-    /// over the contiguous bytes: a predicate closure called per byte was a
-    /// third of a decision line's cost.
+    /// has no contiguous UTF-8, which a native string always has).
     private static func writeVerbatim(_ value: String, to output: inout some LogByteOutput, logfmt: Bool) -> Bool {
         value.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            let lowest: UInt8 = logfmt ? 0x21 : 0x20
-            for byte in utf8 {
-                if byte < lowest || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (logfmt && byte == UInt8(ascii: "=")) {
-                    return false
-                }
-            }
-            output.put(UnsafeRawBufferPointer(utf8))
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard !LogLine.needsEscape(bytes, logfmt: logfmt) else { return false }
+            output.put(bytes)
             return true
         } ?? false
+    }
+
+    /// Whether some byte of `bytes` needs escaping (see `writeVerbatim`):
+    /// eight bytes at a time, the last word overlapping the one before; a
+    /// string shorter than a word byte by byte.
+    static func needsEscape(_ bytes: UnsafeRawBufferPointer, logfmt: Bool) -> Bool {
+        let lowest: UInt8 = logfmt ? 0x21 : 0x20
+        guard bytes.count >= 8 else {
+            for byte in bytes where byte < lowest || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (logfmt && byte == UInt8(ascii: "=")) {
+                return true
+            }
+            return false
+        }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        /// Nonzero exactly when some byte of `word` is below `limit` (at most
+        /// 0x80: the borrow sets a byte's high bit, `& ~word` rules out bytes from 0x80).
+        func below(_ limit: UInt8, _ word: UInt64) -> UInt64 { (word &- ones &* UInt64(limit)) & ~word & highs }
+        /// Nonzero exactly when some byte of `word` is `byte` (a zero byte of the XOR).
+        func has(_ byte: UInt8, _ word: UInt64) -> UInt64 { below(1, word ^ (ones &* UInt64(byte))) }
+        var offset = 0
+        while offset < bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: min(offset, bytes.count - 8), as: UInt64.self)
+            var found = below(lowest, word) | has(UInt8(ascii: "\""), word) | has(UInt8(ascii: "\\"), word)
+            if logfmt { found |= has(UInt8(ascii: "="), word) }
+            if found != 0 { return true }
+            offset += 8
+        }
+        return false
     }
 }
 

@@ -10,12 +10,18 @@
 /// into more memory.
 public struct LogLineCursor: LogByteOutput {
     public let format: LogLine.Format
-    private let base: UnsafeMutableRawPointer?
-    private let capacity: Int
+    // Visible to inlined code: `put` and `literal` are inlined into the
+    // caller, where a literal's length is a constant (the decision line has
+    // fifteen of them; a call each cost more than the copy).
+    @usableFromInline let base: UnsafeMutableRawPointer?
+    @usableFromInline let capacity: Int
+    @usableFromInline var written = 0
+    @usableFromInline var didOverflow = false
+
     /// Bytes written so far.
-    public private(set) var count = 0
+    public var count: Int { self.written }
     /// A piece did not fit: the bytes are incomplete.
-    public private(set) var overflowed = false
+    public var overflowed: Bool { self.didOverflow }
 
     /// Writes at the start of `memory`; JSON lines get their opening brace.
     public init(format: LogLine.Format, into memory: UnsafeMutableRawBufferPointer) {
@@ -29,29 +35,29 @@ public struct LogLineCursor: LogByteOutput {
 
     /// What was written (valid while the memory is).
     public var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: self.base, count: self.count)
+        UnsafeRawBufferPointer(start: self.base, count: self.written)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func put(_ byte: UInt8) {
-        guard self.count < self.capacity, let base = self.base else {
-            self.overflowed = true
+        guard self.written < self.capacity, let base = self.base else {
+            self.didOverflow = true
             return
         }
-        base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self)
-        self.count += 1
+        base.storeBytes(of: byte, toByteOffset: self.written, as: UInt8.self)
+        self.written += 1
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func put(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count <= self.capacity - self.count, let base = self.base else {
-            self.overflowed = true
+        guard bytes.count <= self.capacity - self.written, let base = self.base else {
+            self.didOverflow = true
             return
         }
         if let source = bytes.baseAddress {
-            (base + self.count).copyMemory(from: source, byteCount: bytes.count)
+            (base + self.written).copyMemory(from: source, byteCount: bytes.count)
         }
-        self.count += bytes.count
+        self.written += bytes.count
     }
 
     // MARK: Values
@@ -63,8 +69,9 @@ public struct LogLineCursor: LogByteOutput {
     // the key. Such a line writes its own separators.
 
     /// Bytes as they are, already in this line's format.
+    @inlinable @inline(__always)
     public mutating func literal(_ text: StaticString) {
-        self.put(text)
+        text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
     }
 
     /// A string value, escaped (JSON) or quoted when it needs it (logfmt).
