@@ -28,8 +28,9 @@ package struct ClientRequestHead {
     /// Every header line; `keep` marks the ones forwarded to the app server.
     let lines: [HeadLines.Line]
     package let hostCount: Int
-    /// The first `Host` value.
-    package let host: String?
+    /// The first `Host` value, offsets into `bytes` (the upstream head copies
+    /// it from there: no `String` per request).
+    let hostValue: Range<Int>?
     package let hasCookie: Bool
     /// `Expect: 100-continue` on HTTP/1.1 (answered by the proxy; the line is
     /// never forwarded, and HTTP/1.0's is ignored).
@@ -40,6 +41,11 @@ package struct ClientRequestHead {
     /// The forwarded lines as runs of consecutive lines (the request path
     /// walks them with `HeadLines.forEachRun`, without this array).
     package var runs: [HeadLines.Run] { HeadLines.runs(self.lines) }
+
+    /// The first `Host` value.
+    package var host: String? {
+        self.hostValue.map { value in self.bytes.withUnsafeReadableBytes { HeadLines.string($0, value) } }
+    }
 
     package var uri: String {
         self.bytes.withUnsafeReadableBytes { HeadLines.string($0, self.target) }
@@ -113,44 +119,49 @@ extension ClientRequestHead {
         head.bytes.withUnsafeReadableBytes { bytes in
             // "METHOD target" as sent.
             output.put(UnsafeRawBufferPointer(rebasing: bytes[0..<head.target.upperBound]))
-            output.put(" HTTP/1.1\r\n")
+            output.literal(" HTTP/1.1\r\n")
             if let hostFallback {
                 // An HTTP/1.0 request without Host goes upstream as HTTP/1.1, which
                 // requires one: the address the client reached (nginx's $host falls
                 // back to the server's name the same way).
-                output.put("host: ")
+                output.literal("host: ")
                 output.put(hostFallback)
-                output.put("\r\n")
+                output.literal("\r\n")
             }
             HeadLines.forEachRun(head.lines) { run in
                 output.put(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
             }
         }
-        output.put("x-forwarded-for: ")
+        output.literal("x-forwarded-for: ")
         output.put(forwarded.forwardedFor)
-        output.put("\r\nx-forwarded-proto: ")
+        output.literal("\r\nx-forwarded-proto: ")
         output.put(forwarded.forwardedProto)
         if let host = forwarded.forwardedHost {
-            output.put("\r\nx-forwarded-host: ")
+            output.literal("\r\nx-forwarded-host: ")
             output.put(host)
+        } else if let host = head.hostValue {
+            // The request's own Host, as it came (the proxy computes
+            // `forwarded` without it: no `String` is made of it).
+            output.literal("\r\nx-forwarded-host: ")
+            head.bytes.withUnsafeReadableBytes { output.put(UnsafeRawBufferPointer(rebasing: $0[host])) }
         }
-        output.put("\r\nx-real-ip: ")
+        output.literal("\r\nx-real-ip: ")
         output.put(forwarded.realIP)
-        output.put("\r\n")
+        output.literal("\r\n")
         switch head.framing {
         case .chunked:
-            output.put("transfer-encoding: chunked\r\n")
+            output.literal("transfer-encoding: chunked\r\n")
         case .length(let length):
-            output.put("content-length: ")
+            output.literal("content-length: ")
             output.put(String(length))
-            output.put("\r\n")
+            output.literal("\r\n")
         case .none:
             if Self.expectsBody(head.method) {
                 // No body sent: say so (some app servers answer 411 to a POST without a length).
-                output.put("content-length: 0\r\n")
+                output.literal("content-length: 0\r\n")
             }
         }
-        output.put("\r\n")
+        output.literal("\r\n")
     }
 
     private static func expectsBody(_ method: String) -> Bool {
@@ -408,6 +419,28 @@ package struct ClientRequestParser {
         return try result.get()
     }
 
+    /// The method as a `String`: the common ones are literals (no bytes to
+    /// validate, nothing allocated); any other token is decoded.
+    private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> String {
+        switch end {
+        case 3:
+            if HeadLines.matches(bytes, at: 0, "GET") { return "GET" }
+            if HeadLines.matches(bytes, at: 0, "PUT") { return "PUT" }
+        case 4:
+            if HeadLines.matches(bytes, at: 0, "POST") { return "POST" }
+            if HeadLines.matches(bytes, at: 0, "HEAD") { return "HEAD" }
+        case 5:
+            if HeadLines.matches(bytes, at: 0, "PATCH") { return "PATCH" }
+        case 6:
+            if HeadLines.matches(bytes, at: 0, "DELETE") { return "DELETE" }
+        case 7:
+            if HeadLines.matches(bytes, at: 0, "OPTIONS") { return "OPTIONS" }
+        default:
+            break
+        }
+        return HeadLines.string(bytes, 0..<end)
+    }
+
     private static func parseHead(
         _ head: ByteBuffer, _ bytes: UnsafeRawBufferPointer, lines: inout [HeadLines.Line]
     ) throws(ClientRequestError) -> ClientRequestHead {
@@ -432,7 +465,7 @@ package struct ClientRequestParser {
         else { throw .malformedRequest }
         guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else { throw .unsupportedVersion }
         let isHTTP10 = minor == UInt8(ascii: "0")
-        if HeadLines.matches(bytes, at: 0, "CONNECT ") {
+        if methodEnd == 7, HeadLines.matches(bytes, at: 0, "CONNECT") {
             // A tunnel is no request for an app server.
             throw .methodNotAllowed
         }
@@ -447,7 +480,7 @@ package struct ClientRequestParser {
         var connectionKeepAlive = false
         var listedNames: [Range<Int>] = []
         var hostCount = 0
-        var host: String? = nil
+        var hostValue: Range<Int>? = nil
         var hasCookie = false
         var expectsContinue = false
         var hasForwarded = false
@@ -466,7 +499,7 @@ package struct ClientRequestParser {
             case 4:
                 if HeadLines.equalsIgnoringCase(bytes, name, "host") {
                     hostCount += 1
-                    if host == nil { host = HeadLines.string(bytes, value) }
+                    if hostValue == nil { hostValue = value }
                 }
             case 6:
                 if HeadLines.equalsIgnoringCase(bytes, name, "cookie") {
@@ -556,14 +589,14 @@ package struct ClientRequestParser {
         HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
         return ClientRequestHead(
             bytes: head,
-            method: HeadLines.string(bytes, 0..<methodEnd),
+            method: Self.method(bytes, end: methodEnd),
             target: targetStart..<targetEnd,
             isHTTP10: isHTTP10,
             framing: framing,
             keepAlive: isHTTP10 ? connectionKeepAlive && !connectionClose : !connectionClose,
             lines: lines,
             hostCount: hostCount,
-            host: host,
+            hostValue: hostValue,
             hasCookie: hasCookie,
             expectsContinue: expectsContinue,
             hasForwarded: hasForwarded

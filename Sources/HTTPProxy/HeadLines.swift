@@ -251,11 +251,23 @@ extension HeadLines {
 /// writable space (the second).
 protocol HeadByteOutput {
     mutating func put(_ bytes: UnsafeRawBufferPointer)
+    /// Requirements, not only extension methods: the counter counts a text
+    /// without reaching its bytes. A literal goes through `literal`: given to
+    /// `put`, a string literal is a `String`.
+    mutating func literal(_ text: StaticString)
+    mutating func put(_ text: String)
 }
 
 extension HeadByteOutput {
-    mutating func put(_ text: StaticString) {
-        text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
+    /// A literal's bytes are where the literal is: no closure (one through
+    /// `withUTF8Buffer` stayed a call per piece).
+    @inline(__always)
+    mutating func literal(_ text: StaticString) {
+        if text.hasPointerRepresentation {
+            self.put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        } else {
+            text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// A native string's bytes are read where they are: no copy of the
@@ -284,6 +296,14 @@ struct HeadByteCounter: HeadByteOutput {
     mutating func put(_ bytes: UnsafeRawBufferPointer) {
         self.count += bytes.count
     }
+
+    mutating func literal(_ text: StaticString) {
+        self.count += text.utf8CodeUnitCount
+    }
+
+    mutating func put(_ text: String) {
+        self.count += text.utf8.count
+    }
 }
 
 /// Copies into `space`, sized by a `HeadByteCounter` pass over the same
@@ -297,6 +317,9 @@ struct HeadByteWriter: HeadByteOutput {
         self.space = space
     }
 
+    /// Inlined: a literal's length is then a constant (a call per piece cost
+    /// more than the copy).
+    @inline(__always)
     mutating func put(_ bytes: UnsafeRawBufferPointer) {
         let length = min(bytes.count, self.space.count - self.count)
         guard length > 0, let source = bytes.baseAddress, let target = self.space.baseAddress else { return }

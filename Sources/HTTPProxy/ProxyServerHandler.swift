@@ -236,13 +236,14 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         let (pin, decision) = DecisionPath.decide(
             head, path: path, snapshot: snapshot, replicaEntries: replicaEntries, pinCache: &self.loop.pinCache, now: now)
 
-        // The head the app server sees.
+        // The head the app server sees. Without a trusted X-Forwarded-Host,
+        // the head's own Host is copied into it from the request's bytes.
         let forwarded = ForwardedHeaders.compute(
             peer: self.clientAddress,
             incomingForwardedFor: head.hasForwarded ? head.values("x-forwarded-for") : [],
             incomingProto: head.hasForwarded ? head.values("x-forwarded-proto").first : nil,
             incomingHost: head.hasForwarded ? head.values("x-forwarded-host").first : nil,
-            host: head.host,
+            host: nil,
             trustedProxies: configuration.clients.trustedProxies
         )
         var upstreamHead = self.loop.headBuffer(minimumCapacity: head.upstreamHeadCapacity, allocator: self.loop.allocator)
@@ -599,25 +600,25 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         to output: inout some HeadByteOutput
     ) {
         if exchange.clientIsHTTP10 {
-            output.put("HTTP/1.0 ")
+            output.literal("HTTP/1.0 ")
         } else {
-            output.put("HTTP/1.1 ")
+            output.literal("HTTP/1.1 ")
         }
         head.bytes.withUnsafeReadableBytes { bytes in
             output.put(UnsafeRawBufferPointer(rebasing: bytes[head.statusText]))
-            output.put("\r\n")
+            output.literal("\r\n")
             for run in head.runs {
                 output.put(UnsafeRawBufferPointer(rebasing: bytes[run.start..<(run.start + run.length)]))
                 if run.appendLineEnd {
-                    output.put("\r\n")
+                    output.literal("\r\n")
                 }
             }
         }
         if exchange.chunkedToClient {
-            output.put("transfer-encoding: chunked\r\n")
+            output.literal("transfer-encoding: chunked\r\n")
         }
         Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &output)
-        output.put("\r\n")
+        output.literal("\r\n")
     }
 
     // MARK: Client output
@@ -701,20 +702,20 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         _ added: AddedHeaders, token: UnsafeRawBufferPointer?, snapshot: ProxySnapshot, to output: inout some HeadByteOutput
     ) {
         if let token {
-            output.put("set-cookie: ")
+            output.literal("set-cookie: ")
             output.put(snapshot.configuration.pin.cookie)
-            output.put("=")
+            output.literal("=")
             output.put(token)
             output.put(snapshot.cookieAttributes)
-            output.put("\r\n")
+            output.literal("\r\n")
         }
         if let decision = added.decision {
-            output.put("x-switchyard-decision: ")
+            output.literal("x-switchyard-decision: ")
             output.put(decision)
-            output.put("\r\n")
+            output.literal("\r\n")
         }
         if let connection = added.connection {
-            output.put(connection)
+            output.literal(connection)
         }
     }
 
