@@ -10,6 +10,44 @@ package enum RequestFraming: Equatable {
     case chunked
 }
 
+/// The methods the proxy treats apart, recognized once as the head is parsed
+/// (methods are case-sensitive tokens: anything else is none of them).
+/// Comparing the method `String` with a literal it is not took the string
+/// comparison's slow path, several times a request.
+package enum KnownMethod {
+    case get, head, post, put, delete, patch, options
+
+    /// The method as a `String`: a literal (nothing to validate or allocate).
+    var text: String {
+        switch self {
+        case .get: return "GET"
+        case .head: return "HEAD"
+        case .post: return "POST"
+        case .put: return "PUT"
+        case .delete: return "DELETE"
+        case .patch: return "PATCH"
+        case .options: return "OPTIONS"
+        }
+    }
+
+    /// Sent upstream with `content-length: 0` when the client sent no body
+    /// (some app servers answer 411 to a POST without a length).
+    var expectsBody: Bool {
+        switch self {
+        case .post, .put, .patch: return true
+        case .get, .head, .delete, .options: return false
+        }
+    }
+
+    /// Retried on another server after a failure (SPEC §4).
+    var isIdempotent: Bool {
+        switch self {
+        case .get, .head, .options, .put, .delete: return true
+        case .post, .patch: return false
+        }
+    }
+}
+
 /// A client's request head, kept as its bytes: the header lines the app
 /// server sees are copied from them as they came (see `runs`), and a header's
 /// value becomes a `String` only when something asks for it.
@@ -37,6 +75,9 @@ package struct ClientRequestHead {
     package let expectsContinue: Bool
     /// Any of `X-Forwarded-For`, `-Proto`, `-Host` or `X-Real-IP`.
     package let hasForwarded: Bool
+    /// The method, when it is one the proxy treats apart (beside the flags:
+    /// a byte of its own between wider fields made the head larger to copy).
+    package let knownMethod: KnownMethod?
 
     /// The forwarded lines as runs of consecutive lines (the request path
     /// walks them with `HeadLines.forEachRun`, without this array).
@@ -156,7 +197,7 @@ extension ClientRequestHead {
             output.put(String(length))
             output.literal("\r\n")
         case .none:
-            if Self.expectsBody(head.method) {
+            if head.knownMethod?.expectsBody == true {
                 // No body sent: say so (some app servers answer 411 to a POST without a length).
                 output.literal("content-length: 0\r\n")
             }
@@ -164,12 +205,6 @@ extension ClientRequestHead {
         output.literal("\r\n")
     }
 
-    private static func expectsBody(_ method: String) -> Bool {
-        switch method {
-        case "POST", "PUT", "PATCH": return true
-        default: return false
-        }
-    }
 }
 
 /// Why a request could not be read: answered with `status` and the
@@ -419,26 +454,25 @@ package struct ClientRequestParser {
         return try result.get()
     }
 
-    /// The method as a `String`: the common ones are literals (no bytes to
-    /// validate, nothing allocated); any other token is decoded.
-    private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> String {
+    /// The method's bytes (`0..<end`), when they are one the proxy treats apart.
+    private static func knownMethod(_ bytes: UnsafeRawBufferPointer, end: Int) -> KnownMethod? {
         switch end {
         case 3:
-            if HeadLines.matches(bytes, at: 0, "GET") { return "GET" }
-            if HeadLines.matches(bytes, at: 0, "PUT") { return "PUT" }
+            if HeadLines.matches(bytes, at: 0, "GET") { return .get }
+            if HeadLines.matches(bytes, at: 0, "PUT") { return .put }
         case 4:
-            if HeadLines.matches(bytes, at: 0, "POST") { return "POST" }
-            if HeadLines.matches(bytes, at: 0, "HEAD") { return "HEAD" }
+            if HeadLines.matches(bytes, at: 0, "POST") { return .post }
+            if HeadLines.matches(bytes, at: 0, "HEAD") { return .head }
         case 5:
-            if HeadLines.matches(bytes, at: 0, "PATCH") { return "PATCH" }
+            if HeadLines.matches(bytes, at: 0, "PATCH") { return .patch }
         case 6:
-            if HeadLines.matches(bytes, at: 0, "DELETE") { return "DELETE" }
+            if HeadLines.matches(bytes, at: 0, "DELETE") { return .delete }
         case 7:
-            if HeadLines.matches(bytes, at: 0, "OPTIONS") { return "OPTIONS" }
+            if HeadLines.matches(bytes, at: 0, "OPTIONS") { return .options }
         default:
             break
         }
-        return HeadLines.string(bytes, 0..<end)
+        return nil
     }
 
     private static func parseHead(
@@ -465,7 +499,8 @@ package struct ClientRequestParser {
         else { throw .malformedRequest }
         guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else { throw .unsupportedVersion }
         let isHTTP10 = minor == UInt8(ascii: "0")
-        if methodEnd == 7, HeadLines.matches(bytes, at: 0, "CONNECT") {
+        let knownMethod = Self.knownMethod(bytes, end: methodEnd)
+        if methodEnd == 7, knownMethod == nil, HeadLines.matches(bytes, at: 0, "CONNECT") {
             // A tunnel is no request for an app server.
             throw .methodNotAllowed
         }
@@ -589,7 +624,7 @@ package struct ClientRequestParser {
         HeadLines.dropListed(&lines, listed: listedNames, in: bytes)
         return ClientRequestHead(
             bytes: head,
-            method: Self.method(bytes, end: methodEnd),
+            method: knownMethod?.text ?? HeadLines.string(bytes, 0..<methodEnd),
             target: targetStart..<targetEnd,
             isHTTP10: isHTTP10,
             framing: framing,
@@ -599,7 +634,8 @@ package struct ClientRequestParser {
             hostValue: hostValue,
             hasCookie: hasCookie,
             expectsContinue: expectsContinue,
-            hasForwarded: hasForwarded
+            hasForwarded: hasForwarded,
+            knownMethod: knownMethod
         )
     }
 }

@@ -24,6 +24,8 @@ final class Exchange {
     var decision: RouteDecision
     let pin: PinStatus
     let isIdempotent: Bool
+    /// A HEAD request: its response has no body.
+    let isHEAD: Bool
     let clientKeepAlive: Bool
     /// The client spoke HTTP/1.0: it cannot read a chunked body.
     let clientIsHTTP10: Bool
@@ -80,6 +82,7 @@ final class Exchange {
         decision: RouteDecision,
         pin: PinStatus,
         isIdempotent: Bool,
+        isHEAD: Bool = false,
         clientKeepAlive: Bool,
         clientIsHTTP10: Bool = false,
         upstreamHead: ByteBuffer,
@@ -95,6 +98,7 @@ final class Exchange {
         self.decision = decision
         self.pin = pin
         self.isIdempotent = isIdempotent
+        self.isHEAD = isHEAD
         self.clientKeepAlive = clientKeepAlive
         self.clientIsHTTP10 = clientIsHTTP10
         self.upstreamHead = upstreamHead

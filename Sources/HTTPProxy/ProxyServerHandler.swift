@@ -18,14 +18,6 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     /// they came (see `UpstreamResponseParser`), not re-encoded by NIO.
     typealias OutboundOut = ByteBuffer
 
-    /// Methods retried on another server after a failure (a switch, not a `Set<String>`: no hashing per request).
-    private static func isIdempotent(_ method: String) -> Bool {
-        switch method {
-        case "GET", "HEAD", "OPTIONS", "PUT", "DELETE": return true
-        default: return false
-        }
-    }
-
     private let runtime: ProxyRuntime
     private let loop: LoopContext
     /// The connection's header and idle timeouts (driven from here).
@@ -261,7 +253,8 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             client: forwarded.realIP,
             decision: decision,
             pin: pin,
-            isIdempotent: ProxyServerHandler.isIdempotent(method),
+            isIdempotent: head.knownMethod?.isIdempotent ?? false,
+            isHEAD: head.knownMethod == .head,
             clientKeepAlive: head.keepAlive,
             clientIsHTTP10: head.isHTTP10,
             upstreamHead: upstreamHead,
@@ -427,7 +420,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         connection.resumeReads()
         connection.requestsServed += 1
         exchange.reachedServer = true
-        connection.writeHead(exchange.upstreamHead, isHEAD: exchange.method == "HEAD", chunked: exchange.upstreamChunked)
+        connection.writeHead(exchange.upstreamHead, isHEAD: exchange.isHEAD, chunked: exchange.upstreamChunked)
         if exchange.bodyBytesWritten > 0, let replay = exchange.replay {
             // A retry: send everything again from the start.
             exchange.pending = replay
@@ -827,7 +820,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             Self.emitAddedHeaders(added, token: token, snapshot: exchange.snapshot, to: &buffer)
         }
         buffer.writeStaticString("\r\n")
-        if exchange.method != "HEAD" {
+        if !exchange.isHEAD {
             buffer.writeString(body)
         }
         self.exchange = nil
