@@ -3,11 +3,12 @@ import Synchronization
 
 /// The router's Prometheus metrics (SPEC §7), on a registry of its own.
 ///
-/// The recording methods are called from event loops on the request path: the
-/// first call for a label set creates the series (the registry's lock); every
-/// later call finds it in a small lock-protected cache (one uncontended lock;
-/// a dictionary lookup unless the labels are the last call's) and updates it
-/// with atomics (counters, gauges) or one short lock (the histogram).
+/// The request series are kept apart from the registry: each event loop
+/// records its finished requests in a ``RequestRecorder`` of its own (no lock,
+/// no shared cache line), and ``render()`` adds every recorder's counts up
+/// after the registry's series. Everything else (gauges, the pin and retry
+/// counters, rotation changes) is the registry's: updated with atomics, or
+/// once a poll round.
 ///
 /// The registry is used directly rather than through a global
 /// `MetricsSystem.bootstrap`: the names, labels and help texts are ours and
@@ -80,35 +81,6 @@ public final class SwitchyardMetrics: Sendable {
         }
     }
 
-    private struct RequestKey: Hashable {
-        var route: String
-        var reason: String
-        var code: Int
-    }
-
-    /// The two series one finished request updates, and our own tally of it
-    /// (Prometheus counters cannot be read back) for `/status` totals. A class:
-    /// taking it out of the cache is one retain, not one per series.
-    private final class RequestSeries: Sendable {
-        let count: Counter
-        let duration: ValueHistogram
-        let tally = Atomic<Int>(0)
-
-        init(count: Counter, duration: ValueHistogram) {
-            self.count = count
-            self.duration = duration
-        }
-    }
-
-    /// The series by label set, and the last one used: consecutive requests
-    /// mostly share their labels, and comparing three labels costs less than
-    /// hashing them.
-    private struct RequestCache {
-        var series: [RequestKey: RequestSeries] = [:]
-        var lastKey: RequestKey?
-        var lastSeries: RequestSeries?
-    }
-
     private struct ReplicaGauges {
         var lagSeconds: Gauge
         var lagBytes: Gauge
@@ -126,7 +98,11 @@ public final class SwitchyardMetrics: Sendable {
     }
 
     public let registry: PrometheusCollectorRegistry
-    private let requests = Mutex(RequestCache())
+    /// Every recorder's slots (read by `render`).
+    private let requestSlots = RequestSlots()
+    /// What ``requestFinished(route:reason:code:durationSeconds:)`` records
+    /// into, for callers on no event loop of their own (one lock per call).
+    private let sharedRecorder: Mutex<RequestRecorder?> = Mutex(nil)
     private let replicas = Mutex<[String: ReplicaGauges]>([:])
     private let servers = Mutex<[PoolServer: Gauge]>([:])
     private let rotationChanges = Mutex<[RotationKey: Counter]>([:])
@@ -139,57 +115,45 @@ public final class SwitchyardMetrics: Sendable {
         self.retries = registry.makeCounter(descriptor: Series.retries)
     }
 
-    /// The Prometheus text exposition (format 0.0.4) of every series, from the registry.
+    /// The Prometheus text exposition (format 0.0.4) of every series: the
+    /// registry's, then the request series.
     public func render() -> String {
-        self.registry.emitToString()
+        var text = self.registry.emitToString()
+        RequestSeriesText.render(self.requestSlots.all, into: &text)
+        return text
     }
 
     /// The same, as bytes (what `/metrics` writes).
     public func renderBytes() -> [UInt8] {
-        self.registry.emitToBuffer()
+        Array(self.render().utf8)
     }
 
     // MARK: Request path
 
-    /// One proxied request finished: counts it and records its duration.
-    public func requestFinished(route: String, reason: String, code: Int, durationSeconds: Double) {
-        let key = RequestKey(route: route, reason: reason, code: code)
-        let series = self.requests.withLock { cache in
-            if cache.lastKey == key, let last = cache.lastSeries {
-                return last
-            }
-            if let existing = cache.series[key] {
-                cache.lastKey = key
-                cache.lastSeries = existing
-                return existing
-            }
-            // The registry hands back the existing series for a label set it already has.
-            let created = RequestSeries(
-                count: self.registry.makeCounter(
-                    descriptor: Series.requests, labels: [("route", route), ("reason", reason), ("code", String(code))]),
-                duration: self.registry.makeValueHistogram(
-                    descriptor: Series.duration, labels: [("route", route)], buckets: Self.durationBuckets))
-            cache.series[key] = created
-            cache.lastKey = key
-            cache.lastSeries = created
-            return created
-        }
-        series.count.increment()
-        series.tally.wrappingAdd(1, ordering: .relaxed)
-        series.duration.record(durationSeconds.isFinite ? max(0, durationSeconds) : 0)
+    /// A recorder for one event loop's finished requests (see ``RequestRecorder``).
+    public func makeRequestRecorder() -> RequestRecorder {
+        RequestRecorder(registeringIn: self.requestSlots)
     }
 
-    /// The `/status` totals: every request counted by ``requestFinished(route:reason:code:durationSeconds:)``
-    /// since start, by route and by reason.
-    public func requestTotals() -> StatusDocument.Totals {
-        let tallies = self.requests.withLock { cache in
-            cache.series.map { ($0.key.route, $0.key.reason, $0.value.tally.load(ordering: .relaxed)) }
+    /// One proxied request finished, recorded from any thread (the request
+    /// path records through its loop's ``RequestRecorder`` instead).
+    public func requestFinished(route: String, reason: String, code: Int, durationSeconds: Double) {
+        self.sharedRecorder.withLock { recorder in
+            if recorder == nil {
+                recorder = self.makeRequestRecorder()
+            }
+            recorder?.record(route: route, reason: reason, code: code, durationSeconds: durationSeconds)
         }
+    }
+
+    /// The `/status` totals: every request recorded since start, by route and by reason.
+    public func requestTotals() -> StatusDocument.Totals {
         var totals = StatusDocument.Totals(requests: 0, byRoute: [:], byReason: [:])
-        for (route, reason, count) in tallies {
+        for slot in self.requestSlots.all {
+            let count = slot.read().buckets.reduce(0, +)
             totals.requests += count
-            totals.byRoute[route, default: 0] += count
-            totals.byReason[reason, default: 0] += count
+            totals.byRoute[slot.key.route, default: 0] += count
+            totals.byReason[slot.key.reason, default: 0] += count
         }
         return totals
     }

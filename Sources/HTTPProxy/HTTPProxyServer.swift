@@ -28,9 +28,11 @@ public final class HTTPProxyServer: Sendable {
     public func start(host: String, port: Int) async throws -> SocketAddress {
         var loops: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
         let decisionSink = self.runtime.decisionSink
+        let observer = self.runtime.observer
         for loop in self.group.makeIterator() {
             let bound = try await loop.submit {
-                NIOLoopBound(LoopContext(eventLoop: loop, decisionSink: decisionSink), eventLoop: loop)
+                NIOLoopBound(
+                    LoopContext(eventLoop: loop, decisionSink: decisionSink, observer: observer?.loopObserver()), eventLoop: loop)
             }.get()
             loops[ObjectIdentifier(loop)] = bound
         }

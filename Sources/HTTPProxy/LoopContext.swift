@@ -49,6 +49,8 @@ final class LoopContext {
     private let decisionLineScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
     private var decisionHandOverQueued = false
     private let decisionSink: any LogLineSink
+    /// Told of each request this loop finishes (metrics, the dashboard's recent decisions).
+    let observer: (any LoopObserver)?
     /// Past this, the batch goes to the sink at once rather than at the end of the turn.
     static let decisionBatchBytes = 32 * 1024
     /// The header lines of the request head being parsed on this loop (see
@@ -68,9 +70,10 @@ final class LoopContext {
     /// The header and idle timeouts of this loop's client connections.
     let clientTimeouts: ClientTimeoutSweep
 
-    init(eventLoop: any EventLoop, decisionSink: any LogLineSink) {
+    init(eventLoop: any EventLoop, decisionSink: any LogLineSink, observer: (any LoopObserver)? = nil) {
         self.eventLoop = eventLoop
         self.decisionSink = decisionSink
+        self.observer = observer
         self.clientTimeouts = ClientTimeoutSweep(eventLoop: eventLoop)
     }
 

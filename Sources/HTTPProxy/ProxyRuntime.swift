@@ -10,11 +10,19 @@ import Synchronization
 /// is then one reference (an opaque existential was copied into a box and
 /// destroyed again at each call on the request path).
 public protocol ProxyObserver: AnyObject, Sendable {
-    /// Once per finished request, on its event loop, after the decision line. The
-    /// record is handed over (its strings move on without being copied).
-    func requestFinished(_ record: consuming DecisionRecord)
+    /// What one event loop reports its finished requests to: asked once per
+    /// loop, when the proxy starts, and called on that loop only (so it can
+    /// keep what it records without a lock).
+    func loopObserver() -> any LoopObserver
     func upstreamRetried(server: UpstreamServerState)
     func serverHealthChanged(server: UpstreamServerState, up: Bool)
+}
+
+/// One event loop's observer (see ``ProxyObserver/loopObserver()``).
+public protocol LoopObserver: AnyObject {
+    /// Once per finished request, after the decision line. The record is
+    /// handed over (its strings move on without being copied).
+    func requestFinished(_ record: consuming DecisionRecord)
 }
 
 /// The state shared by every event loop: the current snapshot and replica

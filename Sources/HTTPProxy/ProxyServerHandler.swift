@@ -922,7 +922,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
         if configuration.decisions {
             self.loop.logDecision(record, format: configuration.format == .json ? .json : .logfmt)
         }
-        self.runtime.observer?.requestFinished(record)
+        self.loop.observer?.requestFinished(record)
     }
 }
 

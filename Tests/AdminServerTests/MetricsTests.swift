@@ -139,6 +139,63 @@ struct MetricsTests {
         #expect(metrics.requestTotals().requests == 4000)
     }
 
+    /// The request path records through one recorder per event loop; the
+    /// exposition adds the loops up, one sample per label set.
+    @Test("each loop's recorder counts apart; /metrics and /status add them up per label set")
+    func recordersAreAddedUp() throws {
+        let metrics = SwitchyardMetrics()
+        let first = metrics.makeRequestRecorder()
+        let second = metrics.makeRequestRecorder()
+        first.record(route: "replica", reason: "read", code: 200, durationSeconds: 0.0004)
+        second.record(route: "replica", reason: "read", code: 200, durationSeconds: 0.002)
+        second.record(route: "primary", reason: "write", code: 201, durationSeconds: 0.02)
+        first.record(route: "replica", reason: "read", code: 200, durationSeconds: 20)
+        second.record(route: "replica", reason: "pinned", code: 200, durationSeconds: -1)
+        metrics.requestFinished(route: "replica", reason: "read", code: 200, durationSeconds: 0.0005)
+
+        let text = try PrometheusText(metrics.render())
+        #expect(text.value("switchyard_requests_total", ["route": "replica", "reason": "read", "code": "200"]) == 4)
+        #expect(text.value("switchyard_requests_total", ["route": "replica", "reason": "pinned", "code": "200"]) == 1)
+        #expect(text.value("switchyard_requests_total", ["route": "primary", "reason": "write", "code": "201"]) == 1)
+        // Cumulative buckets over both loops; a bound holds a duration equal to it.
+        #expect(text.value("switchyard_request_duration_seconds_bucket", ["route": "replica", "le": "0.0005"]) == 3)
+        #expect(text.value("switchyard_request_duration_seconds_bucket", ["route": "replica", "le": "0.0025"]) == 4)
+        #expect(text.value("switchyard_request_duration_seconds_bucket", ["route": "replica", "le": "10.0"]) == 4)
+        #expect(text.value("switchyard_request_duration_seconds_bucket", ["route": "replica", "le": "+Inf"]) == 5)
+        #expect(text.value("switchyard_request_duration_seconds_count", ["route": "replica"]) == 5)
+        let sum = text.value("switchyard_request_duration_seconds_sum", ["route": "replica"]) ?? 0
+        #expect(abs(sum - 20.0029) < 1e-9, "a negative duration counts as 0")
+        #expect(text.value("switchyard_request_duration_seconds_count", ["route": "primary"]) == 1)
+        #expect(text.samples.filter { $0.name == "switchyard_requests_total" }.count == 3)
+
+        let totals = metrics.requestTotals()
+        #expect(totals.requests == 6)
+        #expect(totals.byRoute == ["replica": 5, "primary": 1])
+        #expect(totals.byReason == ["read": 4, "pinned": 1, "write": 1])
+    }
+
+    @Test("a recorder per thread, read while written: nothing is lost")
+    func recordersOnManyThreads() async throws {
+        let metrics = SwitchyardMetrics()
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    let recorder = metrics.makeRequestRecorder()
+                    for index in 0..<1000 {
+                        recorder.record(route: "replica", reason: index % 3 == 0 ? "read" : "pinned", code: 200 + worker, durationSeconds: 0.001)
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<20 { _ = try? PrometheusText(metrics.render()) }
+            }
+        }
+        let text = try PrometheusText(metrics.render())
+        #expect(text.samples.filter { $0.name == "switchyard_requests_total" }.reduce(0) { $0 + $1.value } == 4000)
+        #expect(text.value("switchyard_request_duration_seconds_bucket", ["route": "replica", "le": "0.001"]) == 4000)
+        #expect(metrics.requestTotals().requests == 4000)
+    }
+
     @Test func theEndpointServesTheRegistry() async throws {
         let harness = try await AdminHarness.start()
         harness.metrics.requestFinished(route: "replica", reason: "read", code: 200, durationSeconds: 0.004)
