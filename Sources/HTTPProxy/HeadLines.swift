@@ -235,15 +235,16 @@ package enum HeadLines {
 }
 
 extension HeadLines {
-    /// Whether `bytes` holds `text` at `offset`, exactly.
+    /// Whether `bytes` holds `text` at `offset`, exactly. Inlined: with the
+    /// literal's length a constant, the comparison is a few loads.
+    @inline(__always)
     static func matches(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ text: StaticString) -> Bool {
-        guard offset + text.utf8CodeUnitCount <= bytes.count else { return false }
-        return text.withUTF8Buffer { expected in
-            for index in 0..<expected.count where bytes[offset + index] != expected[index] {
-                return false
-            }
-            return true
+        let count = text.utf8CodeUnitCount
+        guard offset >= 0, offset + count <= bytes.count, let base = bytes.baseAddress else { return count == 0 }
+        guard text.hasPointerRepresentation else {
+            return text.withUTF8Buffer { UnsafeRawBufferPointer($0).elementsEqual(UnsafeRawBufferPointer(start: base + offset, count: count)) }
         }
+        return memcmp(base + offset, text.utf8Start, count) == 0
     }
 }
 

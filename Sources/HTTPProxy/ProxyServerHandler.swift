@@ -107,7 +107,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
                 self.rejectMalformed(error, context: context)
                 return
             }
-            switch event {
+            switch consume event {
             case .head(let head):
                 self.discardingBody = false
                 self.receivedHead(head, context: context, now: clock.now())
