@@ -4,6 +4,7 @@
   callgrind.py record --dump FILE --wrk FILE --target NAME --out FILE.jsonl
   callgrind.py report --state DIR --results DIR
   callgrind.py diff OLD.json NEW.json [--target NAME]   what changed, function by function
+  callgrind.py lines --dump FILE --wrk FILE --binary BIN FUNCTION   a function's own instructions by source line
 
 A callgrind dump counts every instruction the process executed while it was
 being measured (all its threads: event loops, log writer, lag poller); wrk's
@@ -234,6 +235,88 @@ def diff(args):
     return 0
 
 
+def lines(args):
+    """Where the own instructions of the functions whose names contain
+    FUNCTION go, by source line, per request. The dump must hold each
+    instruction's address (run.sh records with --dump-instr=yes). valgrind
+    ran a copy of the binary without its debug information (it cannot read
+    Swift's DWARF 5); the copy keeps the addresses, so `addr2line` reads the
+    lines from the binary it was made from. Code inlined from another function
+    counts at its own line: the innermost frame, with the outermost one named
+    beside it (`<compiler-generated>`: code the compiler wrote, such as
+    copies and releases of values)."""
+    import subprocess
+    requests = wrk_requests(args.wrk)
+    if requests == 0:
+        print(f"callgrind.py: no request count in {args.wrk}", file=sys.stderr)
+        return 1
+    names = {}
+    current = ""
+    pending_call = False
+    last = 0
+    costs = Counter()
+    name_line = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
+    with open(args.dump, errors="replace") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            match = name_line.match(line)
+            if match:
+                kind, ident, name = match.groups()
+                if name:
+                    names[ident] = name
+                if kind == "fn":
+                    current = names.get(ident, "?")
+                continue
+            if line.startswith("calls="):
+                pending_call = True
+                continue
+            if not line or not (line[0].isdigit() or line[0] in "+-*"):
+                continue
+            # The first position is the instruction's address, written relative
+            # to the line before when it starts with + or - (* is the same one).
+            position = line.split()[0]
+            if position == "*":
+                address = last
+            elif position[0] in "+-":
+                address = last + int(position, 0)
+            else:
+                address = int(position, 0)
+            last = address
+            if pending_call:
+                pending_call = False
+                continue
+            if args.function in current and len(line.split()) >= 3:
+                costs[address] += int(line.split()[-1])
+    if not costs:
+        print(f"callgrind.py: no instruction of a function matching {args.function!r} "
+              "(or the dump has no addresses: --dump-instr=yes)", file=sys.stderr)
+        return 1
+    addresses = sorted(costs)
+    output = subprocess.run(["addr2line", "-a", "-i", "-e", args.binary] + [hex(a) for a in addresses],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    by_line = Counter()
+    outermost = {}
+    address, frames = None, []
+    def settle():
+        if address is not None and frames:
+            by_line[frames[0]] += costs[address]
+            outermost.setdefault(frames[0], frames[-1])
+    for row in output:
+        if row.startswith("0x"):
+            settle()
+            address, frames = int(row, 16), []
+        elif row.strip():
+            frames.append(re.sub(r".*/", "", row.strip()))
+    settle()
+    total = sum(costs.values())
+    print(f"{total / requests:,.0f} own instructions per request in functions matching {args.function!r}")
+    print(f"{'per request':>12}  line (inlined into)")
+    for where, cost in by_line.most_common(args.most):
+        inlined = f"  ({outermost[where]})" if outermost[where] != where else ""
+        print(f"{cost / requests:>12,.1f}  {where}{inlined}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -250,8 +333,14 @@ def main():
     dif.add_argument("new")
     dif.add_argument("--target", default="switchyard")
     dif.add_argument("--most", type=int, default=30)
+    lin = commands.add_parser("lines")
+    lin.add_argument("--dump", required=True)
+    lin.add_argument("--wrk", required=True)
+    lin.add_argument("--binary", required=True)
+    lin.add_argument("function")
+    lin.add_argument("--most", type=int, default=30)
     args = parser.parse_args()
-    return {"record": record, "report": report, "diff": diff}[args.command](args)
+    return {"record": record, "report": report, "diff": diff, "lines": lines}[args.command](args)
 
 
 if __name__ == "__main__":

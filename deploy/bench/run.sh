@@ -381,7 +381,8 @@ start_target() {  # TARGET [callgrind]: started (with callgrind: under valgrind,
   if [ "${2:-}" = callgrind ]; then
     mkdir -p "$state/callgrind"
     rm -f "$state/callgrind/$1.out" "$state/callgrind/$1.out".*
-    run=(valgrind --tool=callgrind --callgrind-out-file="$state/callgrind/$1.out")
+    # Each instruction's address kept: `callgrind.py lines` maps them to source lines.
+    run=(valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$state/callgrind/$1.out")
     # nginx as one process: the worker's work, without a master to follow.
     nginx_globals='daemon off; master_process off;'
     case "$1" in
