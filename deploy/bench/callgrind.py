@@ -32,15 +32,18 @@ EXCLUSIVITY = ("swift_beginAccess",)
 ALLOCATION = ("swift_allocObject", "malloc")
 
 
-def parse_dump(path):
-    """Total instructions, self instructions by function, calls by callee."""
+def walk_dump(path, summary=None):
+    """Each cost line of a callgrind dump, as (function, callee, calls,
+    address, cost): `calls` is the call count when the line is a call's
+    inclusive cost (to `callee`), None when it is the function's own;
+    `address` is the line's first position (an instruction's address when
+    the dump was made with --dump-instr=yes). `summary`, a list, receives the
+    dump's total when it states one."""
     names = {}
     current = ""
     callee = ""
-    pending_call = False
-    total = None
-    self_cost = Counter()
-    calls = Counter()
+    calls = None
+    last = 0
     name_line = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
     with open(path, errors="replace") as handle:
         for line in handle:
@@ -56,25 +59,41 @@ def parse_dump(path):
                     callee = names.get(ident, "?")
                 continue
             if line.startswith("calls="):
-                calls[callee] += int(line.split("=", 1)[1].split()[0])
-                pending_call = True
+                calls = int(line.split("=", 1)[1].split()[0])
                 continue
             if line.startswith("summary:"):
                 # What callgrind_annotate reports ("totals:" at the end also counts the dump's own work).
-                total = int(line.split(":", 1)[1].split()[0])
+                if summary is not None:
+                    summary.append(int(line.split(":", 1)[1].split()[0]))
                 continue
-            if line.startswith("totals:"):
+            if not line or not (line[0].isdigit() or line[0] in "+-*"):
                 continue
-            if line and (line[0].isdigit() or line[0] in "+-*"):
-                parts = line.split()
-                if pending_call:
-                    # The line after calls= is the call's inclusive cost, not this function's own.
-                    pending_call = False
-                    continue
-                if len(parts) >= 2:
-                    self_cost[current] += int(parts[-1])
-    if total is None:
-        total = sum(self_cost.values())
+            # A position relative to the line before starts with + or - (* is the same one).
+            parts = line.split()
+            position = parts[0]
+            if position == "*":
+                address = last
+            elif position[0] in "+-":
+                address = last + int(position, 0)
+            else:
+                address = int(position, 0)
+            last = address
+            if len(parts) >= 2:
+                yield current, callee, calls, address, int(parts[-1])
+            calls = None
+
+
+def parse_dump(path):
+    """Total instructions, self instructions by function, calls by callee."""
+    summary = []
+    self_cost = Counter()
+    calls = Counter()
+    for function, callee, count, _, cost in walk_dump(path, summary):
+        if count is None:
+            self_cost[function] += cost
+        else:
+            calls[callee] += count
+    total = summary[0] if summary else sum(self_cost.values())
     return total, self_cost, calls
 
 
@@ -250,43 +269,10 @@ def lines(args):
     if requests == 0:
         print(f"callgrind.py: no request count in {args.wrk}", file=sys.stderr)
         return 1
-    names = {}
-    current = ""
-    pending_call = False
-    last = 0
     costs = Counter()
-    name_line = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
-    with open(args.dump, errors="replace") as handle:
-        for line in handle:
-            line = line.rstrip("\n")
-            match = name_line.match(line)
-            if match:
-                kind, ident, name = match.groups()
-                if name:
-                    names[ident] = name
-                if kind == "fn":
-                    current = names.get(ident, "?")
-                continue
-            if line.startswith("calls="):
-                pending_call = True
-                continue
-            if not line or not (line[0].isdigit() or line[0] in "+-*"):
-                continue
-            # The first position is the instruction's address, written relative
-            # to the line before when it starts with + or - (* is the same one).
-            position = line.split()[0]
-            if position == "*":
-                address = last
-            elif position[0] in "+-":
-                address = last + int(position, 0)
-            else:
-                address = int(position, 0)
-            last = address
-            if pending_call:
-                pending_call = False
-                continue
-            if args.function in current and len(line.split()) >= 3:
-                costs[address] += int(line.split()[-1])
+    for function, _, count, address, cost in walk_dump(args.dump):
+        if count is None and args.function in function:
+            costs[address] += cost
     if not costs:
         print(f"callgrind.py: no instruction of a function matching {args.function!r} "
               "(or the dump has no addresses: --dump-instr=yes)", file=sys.stderr)
