@@ -58,7 +58,8 @@ public enum FuzzEntries {
             incomingForwardedFor: head.hasForwarded ? head.values("x-forwarded-for") : [],
             incomingProto: head.hasForwarded ? head.values("x-forwarded-proto").first : nil,
             incomingHost: head.hasForwarded ? head.values("x-forwarded-host").first : nil,
-            host: head.host
+            // As the proxy computes it: the head's own Host is copied from its bytes.
+            host: nil
         )
         let upstream = head.upstreamHead(
             forwarded: forwardedHeaders, hostFallback: head.hostCount == 0 ? FuzzTargets.clientRequestLocalHost : nil,
