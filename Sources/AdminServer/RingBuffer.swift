@@ -17,13 +17,16 @@ struct RingBuffer<Element> {
 
     @inlinable var isEmpty: Bool { self.count == 0 }
 
+    /// Appends are on the request path (``RecentItems``): the index wraps by
+    /// a comparison, not a division by the capacity (tens of cycles).
     @inlinable
     mutating func append(_ element: consuming Element) {
         if self.count == self.storage.count {
             self.storage[self.head] = element
-            self.head = (self.head + 1) % self.storage.count
+            self.head = self.head + 1 == self.storage.count ? 0 : self.head + 1
         } else {
-            self.storage[(self.head + self.count) % self.storage.count] = element
+            let slot = self.head + self.count
+            self.storage[slot < self.storage.count ? slot : slot - self.storage.count] = element
             self.count += 1
         }
     }
