@@ -83,7 +83,8 @@ package struct ClientRequestHead {
     /// walks them with `HeadLines.forEachRun`, without this array).
     package var runs: [HeadLines.Run] { HeadLines.runs(self.lines) }
 
-    /// The first `Host` value.
+    /// The first `Host` value as a `String` (for tests: the request path
+    /// copies `hostValue`'s bytes).
     package var host: String? {
         self.hostValue.map { value in self.bytes.withUnsafeReadableBytes { HeadLines.string($0, value) } }
     }
