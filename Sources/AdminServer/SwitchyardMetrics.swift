@@ -102,7 +102,7 @@ public final class SwitchyardMetrics: Sendable {
     private let requestSlots = RequestSlots()
     /// What ``requestFinished(route:reason:code:durationSeconds:)`` records
     /// into, for callers on no event loop of their own (one lock per call).
-    private let sharedRecorder: Mutex<RequestRecorder?> = Mutex(nil)
+    private let sharedRecorder: Mutex<RequestRecorder>
     private let replicas = Mutex<[String: ReplicaGauges]>([:])
     private let servers = Mutex<[PoolServer: Gauge]>([:])
     private let rotationChanges = Mutex<[RotationKey: Counter]>([:])
@@ -111,6 +111,7 @@ public final class SwitchyardMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        self.sharedRecorder = Mutex(RequestRecorder(registeringIn: self.requestSlots))
         self.pins = registry.makeCounter(descriptor: Series.pins)
         self.retries = registry.makeCounter(descriptor: Series.retries)
     }
@@ -139,10 +140,7 @@ public final class SwitchyardMetrics: Sendable {
     /// path records through its loop's ``RequestRecorder`` instead).
     public func requestFinished(route: String, reason: String, code: Int, durationSeconds: Double) {
         self.sharedRecorder.withLock { recorder in
-            if recorder == nil {
-                recorder = self.makeRequestRecorder()
-            }
-            recorder?.record(route: route, reason: reason, code: code, durationSeconds: durationSeconds)
+            recorder.record(route: route, reason: reason, code: code, durationSeconds: durationSeconds)
         }
     }
 

@@ -57,9 +57,7 @@ public enum FuzzEntries {
             trustsPeer: trustsPeer,
             incomingForwardedFor: head.hasForwarded ? head.values("x-forwarded-for") : [],
             incomingProto: head.hasForwarded ? head.values("x-forwarded-proto").first : nil,
-            incomingHost: head.hasForwarded ? head.values("x-forwarded-host").first : nil,
-            // As the proxy computes it: the head's own Host is copied from its bytes.
-            host: nil
+            incomingHost: head.hasForwarded ? head.values("x-forwarded-host").first : nil
         )
         let upstream = head.upstreamHead(
             forwarded: forwardedHeaders, hostFallback: head.hostCount == 0 ? FuzzTargets.clientRequestLocalHost : nil,

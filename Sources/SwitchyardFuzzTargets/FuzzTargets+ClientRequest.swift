@@ -89,16 +89,18 @@ extension FuzzTargets {
     static let upstreamHeadLimit = 1 << 20
 
     /// The forwarding headers `ProxyServerHandler.receivedHead` computes for
-    /// a head, from `clientRequestPeer` (trusted as a proxy or not).
+    /// a head, from `clientRequestPeer` (trusted as a proxy or not). Without
+    /// the head's Host, as the proxy computes them: the upstream head copies
+    /// that from the request's bytes.
     public static func clientRequestForwarded(
-        trustsPeer: Bool, incomingForwardedFor: [String], incomingProto: String?, incomingHost: String?, host: String?
+        trustsPeer: Bool, incomingForwardedFor: [String], incomingProto: String?, incomingHost: String?
     ) -> ForwardedHeaders {
         ForwardedHeaders.compute(
             peer: Self.clientRequestPeer,
             incomingForwardedFor: incomingForwardedFor,
             incomingProto: incomingProto,
             incomingHost: incomingHost,
-            host: host,
+            host: nil,
             trustedProxies: trustsPeer ? [CIDR(parsing: "192.0.2.0/24")].compactMap { $0 } : []
         )
     }
