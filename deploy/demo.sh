@@ -80,10 +80,8 @@ if [ -n "${SWITCHYARD_BIN_DIR:-}" ]; then
   release=$SWITCHYARD_BIN_DIR
   note "using the binaries in $release"
 else
-  # The release build as README.md gives it (Performance: build flags).
-  flags=(-c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked)
-  (cd "$here" && swift build "${flags[@]}" --product switchyard >/dev/null \
-    && swift build "${flags[@]}" --product switchyard-demo-app >/dev/null)
+  (cd "$here" && deploy/build-release.sh --product switchyard >/dev/null \
+    && deploy/build-release.sh --product switchyard-demo-app >/dev/null)
   release="$here/.build/release"
   note "built $release/switchyard and $release/switchyard-demo-app"
 fi

@@ -225,7 +225,7 @@ trap 'exit 130' INT TERM
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts PostgreSQL as the postgres user)"
-[ -x "$switchyard_bin" ] || die "no Switchyard binary at $switchyard_bin: build it first with 'swift build -c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked --product switchyard' (run.sh never builds the main package), or set SWITCHYARD_BIN"
+[ -x "$switchyard_bin" ] || die "no Switchyard binary at $switchyard_bin: build it first with 'deploy/build-release.sh --product switchyard' (run.sh never builds the main package), or set SWITCHYARD_BIN"
 
 say "1. Installing what is missing (Debian packages)"
 need=()
@@ -275,7 +275,7 @@ floor_bin=""
 if [[ " $targets " == *" nio-floor "* ]]; then
   note "building the NIO floor relay (deploy/bench/floor, release) ..."
   # Built as Switchyard's release build is (README, Performance: build flags).
-  (cd "$here/floor" && swift build -c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked > "$state/logs/floor-build.log" 2>&1) \
+  ("$repo/deploy/build-release.sh" --package-path "$here/floor" > "$state/logs/floor-build.log" 2>&1) \
     || { tail -n 20 "$state/logs/floor-build.log" >&2; die "deploy/bench/floor did not build (log: $state/logs/floor-build.log)"; }
   cp "$here/floor/.build/release/nio-relay" "$state/bin/nio-relay"
   floor_bin="$state/bin/nio-relay"
