@@ -23,9 +23,9 @@ final class Exchange {
     /// server of its replicas failed (see `ProxyServerHandler.startAttempt`).
     var decision: RouteDecision
     let pin: PinStatus
-    let isIdempotent: Bool
-    /// A HEAD request: its response has no body.
-    let isHEAD: Bool
+    /// The method, when it is one the proxy treats apart (what `isIdempotent`
+    /// and `isHEAD` read).
+    let knownMethod: KnownMethod?
     let clientKeepAlive: Bool
     /// The client spoke HTTP/1.0: it cannot read a chunked body.
     let clientIsHTTP10: Bool
@@ -81,8 +81,7 @@ final class Exchange {
         client: String,
         decision: RouteDecision,
         pin: PinStatus,
-        isIdempotent: Bool,
-        isHEAD: Bool = false,
+        knownMethod: KnownMethod?,
         clientKeepAlive: Bool,
         clientIsHTTP10: Bool = false,
         upstreamHead: ByteBuffer,
@@ -97,8 +96,7 @@ final class Exchange {
         self.client = client
         self.decision = decision
         self.pin = pin
-        self.isIdempotent = isIdempotent
-        self.isHEAD = isHEAD
+        self.knownMethod = knownMethod
         self.clientKeepAlive = clientKeepAlive
         self.clientIsHTTP10 = clientIsHTTP10
         self.upstreamHead = upstreamHead
@@ -129,6 +127,12 @@ final class Exchange {
             return false
         }
     }
+
+    /// Retried on another server after a failure (SPEC §4).
+    var isIdempotent: Bool { self.knownMethod?.isIdempotent ?? false }
+
+    /// A HEAD request: its response has no body.
+    var isHEAD: Bool { self.knownMethod == .head }
 
     var replicaName: String? {
         guard let index = self.replicaIndex, index < self.snapshot.configuration.replicas.count else { return nil }
