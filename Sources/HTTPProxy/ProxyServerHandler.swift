@@ -10,10 +10,13 @@ import SwitchyardLogging
 ///
 /// Everything here runs on the connection's event loop; the upstream
 /// connection is opened on that same loop.
-final class ProxyServerHandler: ChannelDuplexHandler {
+///
+/// An inbound handler only: client reads are held by turning the channel's
+/// `autoRead` off (see `setAutoRead`), not by intercepting `read`, which
+/// would put the handler on the path of every read NIO asks for.
+final class ProxyServerHandler: ChannelInboundHandler {
     /// Requests are read as bytes (see `ClientRequestParser`).
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
     /// Responses are written as bytes: the app's header lines are copied as
     /// they came (see `UpstreamResponseParser`), not re-encoded by NIO.
     typealias OutboundOut = ByteBuffer
@@ -31,6 +34,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     // order: each flag between wider fields would cost a padded word per connection).
     /// `processBuffered` is on the stack (a response it led to completed synchronously).
     private var processing = false
+    /// Client reads are held: `autoRead` is off until `resumeClientReadsIfPossible` turns it on.
     private var pendingRead = false
     /// Set once the connection is to close after the current response.
     private var closeAfterResponse = false
@@ -130,15 +134,23 @@ final class ProxyServerHandler: ChannelDuplexHandler {
             self.upstreamNeedsFlush = false
             self.exchange?.connection?.flush()
         }
+        // NIO asks for the next read right after this returns (`autoRead`):
+        // what the bytes read so far led to decides whether it may.
+        if !self.pendingRead, self.shouldHoldClientReads {
+            self.pendingRead = true
+            Self.setAutoRead(false, context: context)
+        }
         context.fireChannelReadComplete()
     }
 
-    func read(context: ChannelHandlerContext) {
-        if self.shouldHoldClientReads {
-            self.pendingRead = true
-        } else {
-            context.read()
-        }
+    /// Holds (false) or resumes (true) reading from the channel. Off, NIO
+    /// stops asking for reads and stops watching the socket for them; on, it
+    /// reads again at once. Only ever changed around a held read: a request
+    /// waiting for a connection, a body its server cannot take yet, a response
+    /// waiting for its pin position, or a full pipelining buffer.
+    static func setAutoRead(_ on: Bool, context: ChannelHandlerContext) {
+        // Cannot fail on an open channel; a closed one has nothing left to read.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -200,7 +212,7 @@ final class ProxyServerHandler: ChannelDuplexHandler {
     private func resumeClientReadsIfPossible() {
         guard self.pendingRead, !self.shouldHoldClientReads, let context = self.context else { return }
         self.pendingRead = false
-        context.read()
+        Self.setAutoRead(true, context: context)
     }
 
     // MARK: Request

@@ -23,9 +23,12 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// writable. Idle in a pool, it has no delegate; anything the server sends
 /// then closes the connection. Requests go out as the bytes the proxy handler
 /// encoded (no NIO HTTP handlers on this channel).
-final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+///
+/// An inbound handler only: reads are held by turning the channel's
+/// `autoRead` off (see `ProxyServerHandler.setAutoRead`), not by intercepting
+/// `read`, which would put the handler on the path of every read NIO asks for.
+final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let server: UpstreamServerState
@@ -40,6 +43,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// When it went back to its pool.
     var idleSince = NIODeadline.uptimeNanoseconds(0)
     private var context: ChannelHandlerContext?
+    /// Reads are held: `autoRead` is off until `resumeReads` turns it on.
     private var pendingRead = false
     private var error: (any Error)?
     private(set) var isClosed = false
@@ -115,6 +119,12 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.delegate?.upstreamReadComplete(self)
+        // NIO asks for the next read right after this returns (`autoRead`):
+        // held while the owner's client cannot take more.
+        if !self.pendingRead, let delegate = self.delegate, !delegate.upstreamMayRead(self) {
+            self.pendingRead = true
+            ProxyServerHandler.setAutoRead(false, context: context)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -125,19 +135,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func read(context: ChannelHandlerContext) {
-        if let delegate = self.delegate, !delegate.upstreamMayRead(self) {
-            self.pendingRead = true
-        } else {
-            context.read()
-        }
-    }
-
     /// Called by the owner when its client became writable again.
     func resumeReads() {
         guard self.pendingRead, let context = self.context else { return }
         self.pendingRead = false
-        context.read()
+        ProxyServerHandler.setAutoRead(true, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
