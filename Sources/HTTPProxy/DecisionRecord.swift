@@ -18,26 +18,11 @@ public struct DecisionRecord: Sendable {
     public var durationSeconds: Double
     public var pinSet: Bool
 
-    package init(
-        timestampMillis: UInt64, method: String, path: String, client: String, route: Route, reason: RouteReason,
-        replica: String? = nil, lagSeconds: Double? = nil, server: String? = nil, pin: PinStatus, status: Int,
-        attempts: Int, durationSeconds: Double, pinSet: Bool
-    ) {
-        self.timestampMillis = timestampMillis
-        self.method = method
-        self.path = path
-        self.client = client
-        self.route = route
-        self.reason = reason
-        self.replica = replica
-        self.lagSeconds = lagSeconds
-        self.server = server
-        self.pin = pin
-        self.status = status
-        self.attempts = attempts
-        self.durationSeconds = durationSeconds
-        self.pinSet = pinSet
-    }
+    // No initializer is written in here, so the memberwise one exists (this
+    // module's, the request path's): it builds the record where it goes. One
+    // written out (`self.field = field` for each) built it on the stack and
+    // returned a copy, then destroyed the original: every field copied and
+    // destroyed once more per request (seen in the release build's code).
 
     public func logLine(format: LogLine.Format) -> String {
         String(decoding: self.logBytes(format: format), as: UTF8.self)
@@ -188,5 +173,20 @@ public struct DecisionRecord: Sendable {
         }
         value += "; server=\(self.server ?? "none"); pin=\(self.pin.logValue)"
         return value
+    }
+}
+
+extension DecisionRecord {
+    /// A record, for the package's other modules (the memberwise initializer
+    /// is internal to this one).
+    package static func make(
+        timestampMillis: UInt64, method: String, path: String, client: String, route: Route, reason: RouteReason,
+        replica: String? = nil, lagSeconds: Double? = nil, server: String? = nil, pin: PinStatus, status: Int,
+        attempts: Int, durationSeconds: Double, pinSet: Bool
+    ) -> DecisionRecord {
+        DecisionRecord(
+            timestampMillis: timestampMillis, method: method, path: path, client: client, route: route, reason: reason,
+            replica: replica, lagSeconds: lagSeconds, server: server, pin: pin, status: status, attempts: attempts,
+            durationSeconds: durationSeconds, pinSet: pinSet)
     }
 }

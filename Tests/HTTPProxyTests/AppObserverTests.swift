@@ -10,7 +10,7 @@ import Testing
 @Suite("AppObserver: one recorder and one ring per event loop")
 struct AppObserverTests {
     private static func record(at millis: UInt64, path: String, pinSet: Bool = false) -> DecisionRecord {
-        DecisionRecord(
+        DecisionRecord.make(
             timestampMillis: millis, method: "GET", path: path, client: "10.0.0.7", route: .replica, reason: .read,
             replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:8011", pin: .none, status: 200, attempts: 1,
             durationSeconds: 0.001, pinSet: pinSet)

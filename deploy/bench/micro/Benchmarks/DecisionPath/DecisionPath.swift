@@ -401,7 +401,7 @@ let benchmarks: @Sendable () -> Void = {
     // -- After the response: the decision line ------------------------------------
 
     /// What a small GET proxied to a replica logs.
-    let smallGETRecord = DecisionRecord(
+    let smallGETRecord = DecisionRecord.make(
         timestampMillis: 1_764_950_400_123, method: "GET", path: "/", client: "127.0.0.1", route: .replica, reason: .read,
         replica: "replica-a", lagSeconds: 0, server: "127.0.0.1:21012", pin: .none, status: 200, attempts: 1,
         durationSeconds: 0.000_412, pinSet: false)
