@@ -164,8 +164,8 @@ final class LoopContext {
     /// Keeps a head's buffer for `headBuffer` (up to `spareHeadBufferCount` per
     /// loop, about one per request in flight, none larger than
     /// `spareHeadBufferCapacity`): a request and a response per exchange then
-    /// allocate none.
-    func recycle(_ buffer: ByteBuffer) {
+    /// allocate none. Consuming: a caller's last reference moves in.
+    func recycle(_ buffer: consuming ByteBuffer) {
         guard self.spareHeadBuffers.count < Self.spareHeadBufferCount, buffer.capacity <= Self.spareHeadBufferCapacity else { return }
         self.spareHeadBuffers.append(buffer)
     }

@@ -641,8 +641,8 @@ final class ProxyServerHandler: ChannelInboundHandler {
     }
 
     private func writeUnwrittenHead(of exchange: Exchange, context: ChannelHandlerContext) {
-        guard let head = exchange.unwrittenHead else { return }
-        exchange.unwrittenHead = nil
+        // Moved out, then into the spare buffers: only the write's reference is a new one.
+        guard let head = exchange.unwrittenHead.take() else { return }
         context.write(self.wrapOutboundOut(head), promise: nil)
         self.clientNeedsFlush = true
         self.loop.recycle(head)
@@ -751,8 +751,8 @@ final class ProxyServerHandler: ChannelInboundHandler {
         // duration and the connection's idle timeout.
         let now = NIODeadline.now()
         self.exchange = nil
-        let connection = exchange.connection
-        exchange.connection = nil
+        // Moved out (`take`): no retain for the local, no release for the nil.
+        let connection = exchange.connection.take()
         if let server = exchange.server {
             server.requestFinished()
             if server.recordSuccess() {
