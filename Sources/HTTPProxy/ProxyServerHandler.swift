@@ -650,7 +650,15 @@ final class ProxyServerHandler: ChannelInboundHandler {
 
     /// Flushes what was written to the client (`exchange`'s unwritten head
     /// first), if anything was.
+    ///
+    /// A head (a small body joined to it) that is all there is to send goes
+    /// with one `writeAndFlush`: one trip through the pipeline, not two.
     private func flushClient(_ exchange: Exchange?, context: ChannelHandlerContext) {
+        if !self.clientNeedsFlush, let head = exchange?.unwrittenHead.take() {
+            context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
+            self.loop.recycle(head)
+            return
+        }
         if let exchange {
             self.writeUnwrittenHead(of: exchange, context: context)
         }

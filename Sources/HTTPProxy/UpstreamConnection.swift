@@ -171,15 +171,27 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether the request body in flight is sent in chunks.
     private var chunkedRequest = false
 
+    /// The request head, held until the first body bytes or the flush: a
+    /// request that is only a head then goes with one `writeAndFlush`, one
+    /// trip through the pipeline instead of a write and a flush.
+    private var unsentHead: ByteBuffer?
+
     /// Starts a request: its encoded head (see `ClientRequestHead.upstreamHead`).
     func writeHead(_ head: ByteBuffer, isHEAD: Bool, chunked: Bool) {
         self.parser.expectResponse(toHEAD: isHEAD)
         self.chunkedRequest = chunked
-        self.context?.write(self.wrapOutboundOut(head), promise: nil)
+        self.unsentHead = head
+    }
+
+    private func sendHead(_ context: ChannelHandlerContext) {
+        if let head = self.unsentHead.take() {
+            context.write(self.wrapOutboundOut(head), promise: nil)
+        }
     }
 
     func writeBody(_ buffer: ByteBuffer) {
         guard let context = self.context else { return }
+        self.sendHead(context)
         guard self.chunkedRequest else {
             context.write(self.wrapOutboundOut(buffer), promise: nil)
             return
@@ -194,18 +206,25 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     @discardableResult
     func writeEnd() -> Bool {
         guard self.chunkedRequest, let context = self.context else { return false }
+        self.sendHead(context)
         context.write(self.wrapOutboundOut(ChunkedFraming.lastChunk), promise: nil)
         return true
     }
 
     func flush() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        if let head = self.unsentHead.take() {
+            context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
+        } else {
+            context.flush()
+        }
     }
 
     /// Closes with RST semantics where possible (an aborted request must not look complete).
     func abort() {
         self.delegate = nil
         self.idlePool = nil
+        self.unsentHead = nil
         guard let context = self.context, !self.isClosed else { return }
         if let provider = context.channel as? any SocketOptionProvider {
             // Already on the loop: the option is set before the close below runs.
@@ -216,6 +235,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func close() {
         self.delegate = nil
+        self.unsentHead = nil
         self.context?.close(promise: nil)
     }
 }
