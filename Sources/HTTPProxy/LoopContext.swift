@@ -175,7 +175,7 @@ final class LoopContext {
     func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
         guard server.ordinal < self.idle.count, let list = self.idle[server.ordinal] else { return nil }
         while let connection = list.connections.popLast() {
-            connection.idlePool = nil
+            connection.isIdle = false
             if connection.isUsable {
                 return connection
             }
@@ -214,8 +214,9 @@ final class LoopContext {
             list = IdleList()
             self.idle[ordinal] = list
         }
+        assert(connection.pool === self, "a connection goes back to its own loop's pool")
         connection.delegate = nil
-        connection.idlePool = self
+        connection.isIdle = true
         connection.idleSince = now
         self.idleTimeout = idleTimeout
         self.keepalive = keepalive
@@ -270,7 +271,7 @@ final class LoopContext {
             list.connections.removeFirst(closing)
         }
         for connection in expired {
-            connection.idlePool = nil
+            connection.isIdle = false
             connection.close()
         }
     }
@@ -283,7 +284,7 @@ final class LoopContext {
         let all = self.idle.compactMap { $0 }.flatMap(\.connections)
         self.idle.removeAll()
         for connection in all {
-            connection.idlePool = nil
+            connection.isIdle = false
             connection.close()
         }
     }
@@ -292,6 +293,8 @@ final class LoopContext {
         guard let address = server.socketAddress else {
             return self.eventLoop.makeFailedFuture(ProxyFailure.Cause.unresolvable)
         }
+        // The initializer runs on this loop (the bootstrap's group is the loop).
+        let pool = NIOLoopBound(self, eventLoop: self.eventLoop)
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(timeout)
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
@@ -301,7 +304,7 @@ final class LoopContext {
                     // encoded (the client's header lines, validated by ClientRequestParser,
                     // and ours, built from validated configuration), responses are parsed
                     // as bytes by UpstreamConnection.
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(server: server, pool: pool.value))
                 }
             }
         return bootstrap.connect(to: address).flatMapThrowing { channel in

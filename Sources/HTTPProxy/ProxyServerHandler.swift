@@ -383,12 +383,14 @@ final class ProxyServerHandler: ChannelInboundHandler {
         }
         exchange.attempts += 1
         exchange.tried.insert(ObjectIdentifier(server))
-        exchange.server = server
         server.requestStarted()
         if let connection = self.loop.takeIdle(server) {
+            // Its last use: moved into the exchange, not copied.
+            exchange.server = consume server
             self.attach(connection, to: exchange, now: now)
             return
         }
+        exchange.server = server
         exchange.connecting = true
         let timeout = TimeAmount.nanoseconds(exchange.snapshot.connectTimeoutNanos)
         self.loop.connect(server, timeout: timeout).assumeIsolated().whenComplete { result in
@@ -761,7 +763,8 @@ final class ProxyServerHandler: ChannelInboundHandler {
         self.exchange = nil
         // Moved out (`take`): no retain for the local, no release for the nil.
         let connection = exchange.connection.take()
-        if let server = exchange.server {
+        let server = exchange.server
+        if let server {
             server.requestFinished()
             if server.recordSuccess() {
                 self.runtime.observer?.serverHealthChanged(server: server, up: true)
@@ -777,7 +780,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
                 connection.close()
             }
         }
-        self.logDecision(exchange, status: exchange.status, server: exchange.server, now: now)
+        self.logDecision(exchange, status: exchange.status, server: server, now: now)
         self.completeResponse(exchange, now: now)
         // Written long ago (a retry would have re-sent it before the response).
         self.loop.recycle(exchange.upstreamHead)

@@ -38,8 +38,12 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// conformer, stored as itself: its methods are called directly rather
     /// than through an existential's witness table.
     var delegate: ProxyServerHandler?
-    /// The pool holding this connection while it is idle (the loop's context lives as long as its loop).
-    var idlePool: LoopContext?
+    /// The loop whose pool this connection goes back to between requests
+    /// (the loop's context lives as long as its loop). Set once: going into
+    /// the pool and out of it costs no retain and release of it.
+    let pool: LoopContext
+    /// In its pool, idle.
+    var isIdle = false
     /// When it went back to its pool.
     var idleSince = NIODeadline.uptimeNanoseconds(0)
     private var context: ChannelHandlerContext?
@@ -51,8 +55,9 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     var requestsServed = 0
     private let parser = UpstreamResponseParser()
 
-    init(server: UpstreamServerState) {
+    init(server: UpstreamServerState, pool: LoopContext) {
         self.server = server
+        self.pool = pool
     }
 
     var channel: (any Channel)? {
@@ -161,9 +166,9 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         if let delegate = self.delegate {
             self.delegate = nil
             delegate.upstream(self, closedWith: self.error)
-        } else if let pool = self.idlePool {
-            self.idlePool = nil
-            pool.remove(self)
+        } else if self.isIdle {
+            self.isIdle = false
+            self.pool.remove(self)
         }
         context.fireChannelInactive()
     }
@@ -223,7 +228,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Closes with RST semantics where possible (an aborted request must not look complete).
     func abort() {
         self.delegate = nil
-        self.idlePool = nil
+        self.isIdle = false
         self.unsentHead = nil
         guard let context = self.context, !self.isClosed else { return }
         if let provider = context.channel as? any SocketOptionProvider {

@@ -66,7 +66,7 @@ struct UpstreamPoolTests {
         let loop = LoopContext(eventLoop: eventLoop, decisionSink: MemoryLogSink())
         let server = UpstreamServerState(address: ServerAddress(host: "127.0.0.1", port: 1), pool: "primary")
         func open() throws -> (channel: EmbeddedChannel, connection: UpstreamConnection) {
-            let connection = UpstreamConnection(server: server)
+            let connection = UpstreamConnection(server: server, pool: loop)
             let channel = EmbeddedChannel(handler: connection, loop: eventLoop)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
             return (channel, connection)
