@@ -110,6 +110,18 @@ public final class ProxyRuntime: Sendable {
         return (snapshot, board, cache.replicaEntries)
     }
 
+    /// `published(_:)` without the board, which the request path does not
+    /// read (handed out, it cost a retain and a release per request).
+    package func publishedSnapshot(
+        _ cache: inout PublishedStateCache
+    ) -> (snapshot: ProxySnapshot, replicaEntries: [ReplicaStatusBoard.Entry]) {
+        if self.publishedVersion.load(ordering: .acquiring) == cache.version, let snapshot = cache.snapshot {
+            return (snapshot, cache.replicaEntries)
+        }
+        let (snapshot, _, replicaEntries) = self.published(&cache)
+        return (snapshot, replicaEntries)
+    }
+
     public var isDraining: Bool {
         self.drainingFlag.load(ordering: .relaxed)
     }

@@ -218,7 +218,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
     // MARK: Request
 
     private func receivedHead(_ head: ClientRequestHead, context: ChannelHandlerContext, now: UInt64) {
-        let (snapshot, _, replicaEntries) = self.runtime.published(&self.loop.published)
+        let (snapshot, replicaEntries) = self.runtime.publishedSnapshot(&self.loop.published)
         let configuration = snapshot.configuration
         self.timeouts.requestHeadReceived()
 

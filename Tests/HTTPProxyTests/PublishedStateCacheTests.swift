@@ -75,4 +75,26 @@ struct PublishedStateCacheTests {
         #expect(runtime.published(&second).board === board)
         #expect(runtime.published(&first).board === board)
     }
+
+    @Test("the request path's reading (no board) sees a published board and a reload on the next request")
+    func theSnapshotReadingFollowsPublications() {
+        let runtime = Self.runtime()
+        var cache = PublishedStateCache()
+        let first = runtime.publishedSnapshot(&cache)
+        #expect(first.snapshot === runtime.snapshot)
+        #expect(first.replicaEntries.map(\.lagSeconds) == [nil])
+
+        runtime.publish(board: ReplicaStatusBoard(entries: ["replica-a": .init(inRotation: false, cause: "lag", lagSeconds: 7)]))
+        let afterBoard = runtime.publishedSnapshot(&cache)
+        #expect(afterBoard.snapshot === first.snapshot)
+        #expect(afterBoard.replicaEntries.map(\.lagSeconds) == [7])
+
+        var configuration = first.snapshot.configuration
+        configuration.routing.readMethods = ["GET"]
+        runtime.apply(configuration: configuration)
+        let afterReload = runtime.publishedSnapshot(&cache)
+        #expect(afterReload.snapshot !== first.snapshot)
+        #expect(afterReload.snapshot.configuration.routing.readMethods == ["GET"])
+        #expect(afterReload.replicaEntries.map(\.lagSeconds) == [7])
+    }
 }
