@@ -12,8 +12,8 @@ import SwitchyardLogging
 /// connection is opened on that same loop.
 ///
 /// An inbound handler only: client reads are held by turning the channel's
-/// `autoRead` off (see `setAutoRead`), not by intercepting `read`, which
-/// would put the handler on the path of every read NIO asks for.
+/// `autoRead` off (`ChannelHandlerContext.setAutoRead`), not by intercepting
+/// `read`, which would put the handler on the path of every read NIO asks for.
 final class ProxyServerHandler: ChannelInboundHandler {
     /// Requests are read as bytes (see `ClientRequestParser`).
     typealias InboundIn = ByteBuffer
@@ -138,19 +138,9 @@ final class ProxyServerHandler: ChannelInboundHandler {
         // what the bytes read so far led to decides whether it may.
         if !self.pendingRead, self.shouldHoldClientReads {
             self.pendingRead = true
-            Self.setAutoRead(false, context: context)
+            context.setAutoRead(false)
         }
         context.fireChannelReadComplete()
-    }
-
-    /// Holds (false) or resumes (true) reading from the channel. Off, NIO
-    /// stops asking for reads and stops watching the socket for them; on, it
-    /// reads again at once. Only ever changed around a held read: a request
-    /// waiting for a connection, a body its server cannot take yet, a response
-    /// waiting for its pin position, or a full pipelining buffer.
-    static func setAutoRead(_ on: Bool, context: ChannelHandlerContext) {
-        // Cannot fail on an open channel; a closed one has nothing left to read.
-        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -212,7 +202,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
     private func resumeClientReadsIfPossible() {
         guard self.pendingRead, !self.shouldHoldClientReads, let context = self.context else { return }
         self.pendingRead = false
-        Self.setAutoRead(true, context: context)
+        context.setAutoRead(true)
     }
 
     // MARK: Request
@@ -1022,6 +1012,19 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
 
     func upstreamMayRead(_ connection: UpstreamConnection) -> Bool {
         (self.context == nil || self.clientWritable) && self.exchange?.held == nil
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Holds (false) or resumes (true) reading from the channel. Off, NIO
+    /// stops asking for reads and stops watching the socket for them; on, it
+    /// reads again at once. The request path changes it only around a held
+    /// read: a request waiting for a connection, a body its server cannot
+    /// take yet, a response waiting for its pin position or for its client
+    /// to take more, or a full pipelining buffer.
+    func setAutoRead(_ on: Bool) {
+        // Cannot fail on an open channel; a closed one has nothing left to read.
+        try? self.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 }
 

@@ -25,7 +25,7 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// encoded (no NIO HTTP handlers on this channel).
 ///
 /// An inbound handler only: reads are held by turning the channel's
-/// `autoRead` off (see `ProxyServerHandler.setAutoRead`), not by intercepting
+/// `autoRead` off (`ChannelHandlerContext.setAutoRead`), not by intercepting
 /// `read`, which would put the handler on the path of every read NIO asks for.
 final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -128,7 +128,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         // held while the owner's client cannot take more.
         if !self.pendingRead, let delegate = self.delegate, !delegate.upstreamMayRead(self) {
             self.pendingRead = true
-            ProxyServerHandler.setAutoRead(false, context: context)
+            context.setAutoRead(false)
         }
     }
 
@@ -144,7 +144,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
     func resumeReads() {
         guard self.pendingRead, let context = self.context else { return }
         self.pendingRead = false
-        ProxyServerHandler.setAutoRead(true, context: context)
+        context.setAutoRead(true)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
