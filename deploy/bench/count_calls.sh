@@ -13,7 +13,8 @@
 # in front of running app servers: deploy/demo.sh's stack, or the one
 # deploy/bench/run.sh starts). Counts include whatever else the process does in
 # the window (lag polling, timers): small next to the requests. The Swift
-# runtime must be linked dynamically (the default); perf and wrk must be
+# runtime is probed where it is: libswiftCore.so, or the executable itself
+# when it is linked in (deploy/build-release.sh); perf and wrk must be
 # installed (apt-get install -y linux-perf wrk). Place it as the bench does, the
 # proxy on CPU 0 and this script (so wrk) on CPU 1:
 #   taskset -c 1 deploy/bench/count_calls.sh 21300 "$(pgrep -f 'switchyard serve')"
@@ -26,20 +27,26 @@ seconds=${3:-2}
 path=${4:-/}
 [ "$(id -u)" = 0 ] || { echo "count_calls.sh: run as root (uprobes)" >&2; exit 1; }
 command -v perf >/dev/null && command -v wrk >/dev/null || { echo "count_calls.sh: needs perf and wrk" >&2; exit 1; }
-swiftcore=$(awk '/libswiftCore\.so/ { print $6; exit }' "/proc/$pid/maps")
+runtime=$(awk '/libswiftCore\.so/ { print $6; exit }' "/proc/$pid/maps")
+[ -n "$runtime" ] || runtime=$(readlink -f "/proc/$pid/exe")  # the runtime linked in
 libc=$(awk '/libc\.so\.6|libc-[0-9.]*\.so/ { print $6; exit }' "/proc/$pid/maps")
-[ -n "$swiftcore" ] || { echo "count_calls.sh: pid $pid has no libswiftCore.so mapped (statically linked?)" >&2; exit 1; }
+nm "$runtime" 2>/dev/null | grep ' swift_retain$' >/dev/null || { echo "count_calls.sh: no swift_retain symbol in $runtime" >&2; exit 1; }
 
-cleanup() { perf probe -q -d 'probe_libswiftCore:*' 2>/dev/null || true; perf probe -q -d 'probe_libc:*' 2>/dev/null || true; }
+cleanup() { perf probe -q -d 'probe_count_calls:*' 2>/dev/null || true; }
 trap cleanup EXIT
 cleanup
-perf probe -q -x "$swiftcore" -a swift_allocObject -a swift_retain -a swift_release
-perf probe -q -x "$libc" -a malloc
+# With an argument fetched, a probe needs no debug information for the
+# function (the runtime linked into an executable with DWARF has none: a
+# bare probe on it fails).
+for function in swift_allocObject swift_retain swift_release; do
+  perf probe -q -x "$runtime" -a "probe_count_calls:$function=$function first=%di"
+done
+perf probe -q -x "$libc" -a 'probe_count_calls:malloc=malloc'
 
 wrk -t1 -c64 -d1s "http://127.0.0.1:$port$path" >/dev/null  # warm up: connections and pools open
 out=$(mktemp)
 perf stat -x, -o "$out" -p "$pid" \
-  -e probe_libc:malloc,probe_libswiftCore:swift_allocObject,probe_libswiftCore:swift_retain,probe_libswiftCore:swift_release \
+  -e probe_count_calls:malloc,probe_count_calls:swift_allocObject,probe_count_calls:swift_retain,probe_count_calls:swift_release \
   -- sleep $((seconds + 1)) &
 stat_pid=$!
 sleep 0.3
