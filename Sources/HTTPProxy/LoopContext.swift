@@ -121,12 +121,12 @@ final class LoopContext {
 
     func pickPrimary(_ snapshot: ProxySnapshot, now: UInt64, excluding tried: TriedServers) -> UpstreamServerState? {
         self.refreshBalancers(snapshot)
-        let servers = snapshot.primaryServers
+        let peers = snapshot.primaryPeers
         let index = self.primaryBalancer.pick(
-            active: { servers[$0].active },
-            isEligible: { servers[$0].isUp(now: now) && !tried.contains(ObjectIdentifier(servers[$0])) }
+            active: { peers[$0].active },
+            isEligible: { peers[$0].isUp(now: now) && !tried.contains(peers[$0].identifier) }
         )
-        return index.map { servers[$0] }
+        return index.map { snapshot.primaryServers[$0] }
     }
 
     func pickReplica(
@@ -136,15 +136,14 @@ final class LoopContext {
         excluding tried: TriedServers
     ) -> (replica: Int, server: UpstreamServerState)? {
         self.refreshBalancers(snapshot)
-        let servers = snapshot.flatReplicaServers
+        let peers = snapshot.flatReplicaPeers
         let index = self.replicaBalancer.pick(
-            active: { servers[$0].server.active },
+            active: { peers[$0].active },
             isEligible: {
-                replicas.contains(servers[$0].replica) && servers[$0].server.isUp(now: now)
-                    && !tried.contains(ObjectIdentifier(servers[$0].server))
+                replicas.contains(peers[$0].replica) && peers[$0].isUp(now: now) && !tried.contains(peers[$0].identifier)
             }
         )
-        return index.map { servers[$0] }
+        return index.map { snapshot.flatReplicaServers[$0] }
     }
 
     // MARK: Head buffers

@@ -9,11 +9,11 @@ extension ProxySnapshot {
     package func withReplicaAvailability<Result>(
         entries: [ReplicaStatusBoard.Entry], now: UInt64, _ body: (UnsafeBufferPointer<ReplicaAvailability>) -> Result
     ) -> Result {
-        let count = min(entries.count, self.replicaServers.count)
+        let count = min(entries.count, self.replicaPeers.count)
         return withUnsafeTemporaryAllocation(of: ReplicaAvailability.self, capacity: count) { buffer in
             for index in 0..<count {
                 let entry = entries[index]
-                let anyUp = self.replicaServers[index].contains { $0.isUp(now: now) }
+                let anyUp = self.replicaPeers[index].contains { $0.isUp(now: now) }
                 buffer.initializeElement(at: index, to: ReplicaAvailability(usable: entry.inRotation && anyUp, replayLSN: entry.replayLSN))
             }
             defer { buffer.deinitialize() }

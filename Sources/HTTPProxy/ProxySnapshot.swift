@@ -14,6 +14,13 @@ public final class ProxySnapshot: AtomicReference, Sendable {
     /// Every replica server, flattened, with the index of its replica (the read balancer's peer list).
     public let flatReplicaServers: [(replica: Int, server: UpstreamServerState)]
     public let primaryWeights: [Int]
+    /// `primaryServers`, `replicaServers` and `flatReplicaServers` as the
+    /// balancer and the replica availability ask about them on every request
+    /// (`ServerPeer`: without a retain and a release per server per question).
+    /// The arrays above keep these servers alive as long as the snapshot.
+    let primaryPeers: [ServerPeer]
+    let replicaPeers: [[ServerPeer]]
+    let flatReplicaPeers: [ServerPeer]
     public let flatReplicaWeights: [Int]
     public let ttlMillis: UInt64
     /// `Set-Cookie` attributes after the value: `; Max-Age=10; Path=/; HttpOnly; SameSite=Lax`.
@@ -51,6 +58,9 @@ public final class ProxySnapshot: AtomicReference, Sendable {
             }
         }
         self.flatReplicaServers = flat
+        self.primaryPeers = self.primaryServers.map { ServerPeer($0) }
+        self.replicaPeers = self.replicaServers.enumerated().map { index, servers in servers.map { ServerPeer($0, replica: index) } }
+        self.flatReplicaPeers = flat.map { ServerPeer($0.server, replica: $0.replica) }
         self.flatReplicaWeights = flatWeights
         self.ttlMillis = ProxySnapshot.millis(configuration.pin.ttl)
         let maxAge = (self.ttlMillis + 999) / 1000
