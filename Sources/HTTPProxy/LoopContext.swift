@@ -21,15 +21,14 @@ import SwitchyardLogging
 final class LoopContext {
     let eventLoop: any EventLoop
     /// Each server's idle keep-alive connections on this loop, most recently
-    /// used last. A class per server, so that taking and returning one mutates
-    /// its list in place: through `Dictionary`'s `_modify` accessor each call
-    /// allocated three coroutine frames (malloc and free per request).
-    private final class IdleList {
-        @exclusivity(unchecked) var connections: [UpstreamConnection] = []
-    }
-    /// Indexed by `UpstreamServerState.ordinal` (nil for servers this loop
-    /// has pooled nothing for).
-    @exclusivity(unchecked) private var idle: [IdleList?] = []
+    /// used last, indexed by `UpstreamServerState.ordinal` (empty for servers
+    /// this loop has pooled nothing for). Taking and returning one mutates a
+    /// list in place through `Array`'s subscript (no allocation: it was a
+    /// `Dictionary`, whose `_modify` allocated three coroutine frames per
+    /// call). The lists are arrays, not objects: an object per list was
+    /// retained and released each time one was read out (4 atomic operations
+    /// per request).
+    @exclusivity(unchecked) private var idle: [[UpstreamConnection]] = []
     private var balancerGeneration = -1
     @exclusivity(unchecked) private var primaryBalancer = Balancer(.roundRobin, weights: [])
     @exclusivity(unchecked) private var replicaBalancer = Balancer(.roundRobin, weights: [])
@@ -172,8 +171,9 @@ final class LoopContext {
     // MARK: Keep-alive pools
 
     func takeIdle(_ server: UpstreamServerState) -> UpstreamConnection? {
-        guard server.ordinal < self.idle.count, let list = self.idle[server.ordinal] else { return nil }
-        while let connection = list.connections.popLast() {
+        let ordinal = server.ordinal
+        guard ordinal < self.idle.count else { return nil }
+        while let connection = self.idle[ordinal].popLast() {
             connection.isIdle = false
             if connection.isUsable {
                 return connection
@@ -204,14 +204,7 @@ final class LoopContext {
         }
         let ordinal = connection.server.ordinal
         if ordinal >= self.idle.count {
-            self.idle.append(contentsOf: repeatElement(nil, count: ordinal + 1 - self.idle.count))
-        }
-        let list: IdleList
-        if let existing = self.idle[ordinal] {
-            list = existing
-        } else {
-            list = IdleList()
-            self.idle[ordinal] = list
+            self.idle.append(contentsOf: repeatElement([], count: ordinal + 1 - self.idle.count))
         }
         assert(connection.pool === self, "a connection goes back to its own loop's pool")
         connection.delegate = nil
@@ -219,7 +212,7 @@ final class LoopContext {
         connection.idleSince = now
         self.idleTimeout = idleTimeout
         self.keepalive = keepalive
-        list.connections.append(connection)
+        self.idle[ordinal].append(connection)
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
         connection.resumeReads()
@@ -230,7 +223,7 @@ final class LoopContext {
     func remove(_ connection: UpstreamConnection) {
         let ordinal = connection.server.ordinal
         guard ordinal < self.idle.count else { return }
-        self.idle[ordinal]?.connections.removeAll { $0 === connection }
+        self.idle[ordinal].removeAll { $0 === connection }
     }
 
     private var idleTimeout = TimeAmount.seconds(60)
@@ -258,16 +251,17 @@ final class LoopContext {
         let cutoff = now - self.idleTimeout
         let excessCutoff = now - Self.excessIdleGrace
         var expired: [UpstreamConnection] = []
-        for case let list? in self.idle {
+        for ordinal in self.idle.indices {
             // Lists are ordered by release time, oldest first: the expired ones,
             // and the ones past the grace, are prefixes.
-            let expiredCount = list.connections.prefix { $0.idleSince <= cutoff }.count
-            let pastGraceCount = list.connections.prefix { $0.idleSince <= excessCutoff }.count
-            let excess = max(0, list.connections.count - self.keepalive)
+            let list = self.idle[ordinal]
+            let expiredCount = list.prefix { $0.idleSince <= cutoff }.count
+            let pastGraceCount = list.prefix { $0.idleSince <= excessCutoff }.count
+            let excess = max(0, list.count - self.keepalive)
             let closing = max(expiredCount, min(excess, pastGraceCount))
             guard closing > 0 else { continue }
-            expired.append(contentsOf: list.connections.prefix(closing))
-            list.connections.removeFirst(closing)
+            expired.append(contentsOf: list.prefix(closing))
+            self.idle[ordinal].removeFirst(closing)
         }
         for connection in expired {
             connection.isIdle = false
@@ -280,7 +274,7 @@ final class LoopContext {
         self.clientTimeouts.cancel()
         self.sweeper?.cancel()
         self.sweeper = nil
-        let all = self.idle.compactMap { $0 }.flatMap(\.connections)
+        let all = self.idle.flatMap { $0 }
         self.idle.removeAll()
         for connection in all {
             connection.isIdle = false
