@@ -299,7 +299,7 @@ package struct ClientRequestParser {
         return false
     }
 
-    package mutating func append(_ bytes: ByteBuffer) {
+    package mutating func append(_ bytes: consuming ByteBuffer) {
         if case .failed = self.state { return }  // nothing more is read: nothing is kept
         guard bytes.readableBytes > 0 else { return }
         if var buffer = self.buffer {

@@ -942,7 +942,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
 // MARK: - Upstream delegate
 
 extension ProxyServerHandler: UpstreamConnectionDelegate {
-    func upstream(_ connection: UpstreamConnection, read buffer: ByteBuffer) {
+    func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer) {
         guard let exchange = self.exchange, exchange.connection === connection else {
             // Not this exchange's connection (any more): parsed, and dropped.
             connection.parse(buffer) { _ in }

@@ -7,7 +7,7 @@ import NIOCore
 protocol UpstreamConnectionDelegate: AnyObject {
     /// Bytes read: the delegate has them parsed (`parse(_:_:)`) with its
     /// exchange in hand, looked up once per read rather than once per event.
-    func upstream(_ connection: UpstreamConnection, read buffer: ByteBuffer)
+    func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer)
     /// What the end of input completes (a body read until close).
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent)
     func upstreamReadComplete(_ connection: UpstreamConnection)
@@ -100,7 +100,7 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Parses `buffer`, handing `emit` each event it completes; a protocol
     /// error closes the connection (`channelInactive` then reports it).
-    func parse(_ buffer: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) {
+    func parse(_ buffer: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) {
         do {
             try self.parser.feed(buffer, emit)
         } catch {

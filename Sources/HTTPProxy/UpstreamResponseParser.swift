@@ -121,8 +121,10 @@ package final class UpstreamResponseParser {
 
     /// Parses `input`, emitting what it completes. Throws on a protocol error
     /// (the caller closes the connection).
-    package func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
-        var buffer = input
+    package func feed(_ input: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
+        // Consuming: the read's buffer is moved in, not copied (a retain and
+        // a release of its storage per read).
+        var buffer: ByteBuffer
         /// A head began in an earlier read: parse it only once it is complete.
         var resuming = false
         if var partial = self.partialHead {
@@ -130,6 +132,8 @@ package final class UpstreamResponseParser {
             partial.writeImmutableBuffer(input)
             buffer = partial
             resuming = true
+        } else {
+            buffer = input
         }
         while buffer.readableBytes > 0 {
             switch self.state {
