@@ -245,9 +245,11 @@ final class ProxyServerHandler: ChannelInboundHandler {
             forwarded: forwarded, hostFallback: head.hostCount == 0 ? ProxyServerHandler.localHost(context) : nil,
             into: &upstreamHead)
 
+        // The snapshot and the replica entries are moved in (their last
+        // uses here): a retain and a release of each saved per request.
         let exchange = Exchange(
-            snapshot: snapshot,
-            replicaEntries: replicaEntries,
+            snapshot: consume snapshot,
+            replicaEntries: consume replicaEntries,
             startNanos: now,
             timestampMillis: self.loop.wallClock.millis(uptimeNanos: now),
             method: method,
