@@ -197,7 +197,7 @@ final class LoopContext {
     /// (deploy/bench/LOG.md). Kept for a second, a burst's connections serve
     /// the next one, as HAProxy keeps idle server connections until its
     /// `pool-purge-delay`.
-    func release(_ connection: UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount, now: NIODeadline = .now()) {
+    func release(_ connection: consuming UpstreamConnection, keepalive: Int, idleTimeout: TimeAmount, now: NIODeadline = .now()) {
         guard connection.isUsable, keepalive > 0 else {
             connection.close()
             return
@@ -212,10 +212,13 @@ final class LoopContext {
         connection.idleSince = now
         self.idleTimeout = idleTimeout
         self.keepalive = keepalive
-        self.idle[ordinal].append(connection)
         // Reads may have been held for the last exchange's client: an idle
         // connection must keep reading so a close (or stray bytes) is seen.
+        // (Turning `autoRead` on only asks for readability: nothing is read
+        // before the connection is in the list.)
         connection.resumeReads()
+        // Its last use: moved into the list (consuming), not retained.
+        self.idle[ordinal].append(consume connection)
         self.startSweepingIfNeeded()
     }
 

@@ -753,16 +753,17 @@ final class ProxyServerHandler: ChannelInboundHandler {
         // duration and the connection's idle timeout.
         let now = NIODeadline.now()
         self.exchange = nil
-        // Moved out (`take`): no retain for the local, no release for the nil.
-        let connection = exchange.connection.take()
-        let server = exchange.server
+        // Moved out (`take`): no retain for the locals, no release for the
+        // nils. Nothing reads the exchange's server or connection after this
+        // (it is no longer the handler's; `record` is given the server).
+        let server = exchange.server.take()
         if let server {
             server.requestFinished()
             if server.recordSuccess() {
                 self.runtime.observer?.serverHealthChanged(server: server, up: true)
             }
         }
-        if let connection {
+        if let connection = exchange.connection.take() {
             connection.delegate = nil
             if exchange.upstreamKeepAlive && reusable && exchange.requestEnded && exchange.pending.isEmpty {
                 self.loop.release(
