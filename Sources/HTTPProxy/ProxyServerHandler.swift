@@ -946,13 +946,16 @@ final class ProxyServerHandler: ChannelInboundHandler {
 
 extension ProxyServerHandler: UpstreamConnectionDelegate {
     func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer) {
+        var unparsed = connection.beginParsing(buffer)
         guard let exchange = self.exchange, exchange.connection === connection else {
             // Not this exchange's connection (any more): parsed, and dropped.
-            connection.parse(buffer) { _ in }
+            while connection.nextEvent(&unparsed) != nil {}
             return
         }
-        // The exchange is looked up once per read, not once per event.
-        connection.parse(buffer) { event in
+        // The exchange is looked up once per read, not once per event. Event
+        // by event, not through a closure: one capturing the handler, the
+        // connection and the exchange retained and released each per read.
+        while let event = connection.nextEvent(&unparsed) {
             self.deliver(event, from: connection, to: exchange)
         }
     }
