@@ -946,16 +946,13 @@ final class ProxyServerHandler: ChannelInboundHandler {
 
 extension ProxyServerHandler: UpstreamConnectionDelegate {
     func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer) {
-        var unparsed = connection.beginParsing(buffer)
         guard let exchange = self.exchange, exchange.connection === connection else {
             // Not this exchange's connection (any more): parsed, and dropped.
-            while connection.nextEvent(&unparsed) != nil {}
+            connection.parse(buffer) { _ in }
             return
         }
-        // The exchange is looked up once per read, not once per event. Event
-        // by event, not through a closure: one capturing the handler, the
-        // connection and the exchange retained and released each per read.
-        while let event = connection.nextEvent(&unparsed) {
+        // The exchange is looked up once per read, not once per event.
+        connection.parse(buffer) { event in
             self.deliver(event, from: connection, to: exchange)
         }
     }

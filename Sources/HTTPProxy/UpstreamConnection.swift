@@ -5,9 +5,8 @@ import NIOCore
 
 /// Receives what one upstream connection does. Loop-confined.
 protocol UpstreamConnectionDelegate: AnyObject {
-    /// Bytes read: the delegate has them parsed (`beginParsing`, then
-    /// `nextEvent` until nil) with its exchange in hand, looked up once per
-    /// read rather than once per event.
+    /// Bytes read: the delegate has them parsed (`parse(_:_:)`) with its
+    /// exchange in hand, looked up once per read rather than once per event.
     func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer)
     /// What the end of input completes (a body read until close).
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent)
@@ -99,23 +98,15 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         delegate.upstream(self, read: buffer)
     }
 
-    /// Starts parsing a read: the bytes to hand `nextEvent`, joined to a
-    /// response head begun in an earlier read.
-    func beginParsing(_ buffer: consuming ByteBuffer) -> ByteBuffer {
-        self.parser.begin(buffer)
-    }
-
-    /// The next event `buffer` completes (its bytes taken off it), nil when
-    /// the rest needs more bytes. A protocol error closes the connection
-    /// (`channelInactive` then reports it) and returns nil.
-    func nextEvent(_ buffer: inout ByteBuffer) -> UpstreamResponseEvent? {
+    /// Parses `buffer`, handing `emit` each event it completes; a protocol
+    /// error closes the connection (`channelInactive` then reports it).
+    func parse(_ buffer: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) {
         do {
-            return try self.parser.next(&buffer)
+            try self.parser.feed(buffer, emit)
         } catch {
             if let context = self.context {
                 self.fail(error, context: context)
             }
-            return nil
         }
     }
 

@@ -92,8 +92,6 @@ package final class UpstreamResponseParser {
         case length(remaining: Int, keepAlive: Bool)
         case chunked(keepAlive: Bool)
         case untilClose
-        /// The response's last bytes were returned: `next` returns its end.
-        case endDue(keepAlive: Bool)
         /// A complete response, or an error: nothing more is read.
         case finished
     }
@@ -103,9 +101,6 @@ package final class UpstreamResponseParser {
     @exclusivity(unchecked) private var chunked = ChunkedBodyDecoder(acceptsBareLineFeed: true)
     /// Head bytes received so far, when a head spans reads.
     private var partialHead: ByteBuffer?
-    /// The bytes `begin` returned start with `partialHead`: the head is
-    /// only parsed once its end is there.
-    private var resumingHead = false
     /// How far `partialHead` has been searched for the head's end.
     private var headScanned = 0
     /// Reused by every head this connection parses (a pooled upstream
@@ -121,68 +116,40 @@ package final class UpstreamResponseParser {
         self.state = .head
         self.isHEAD = isHEAD
         self.partialHead = nil
-        self.resumingHead = false
         self.headScanned = 0
     }
 
     /// Parses `input`, emitting what it completes. Throws on a protocol error
-    /// (the caller closes the connection). `begin` and `next` event by event.
+    /// (the caller closes the connection).
     package func feed(_ input: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
-        var buffer = self.begin(input)
-        while let event = try self.next(&buffer) {
-            emit(event)
+        // Consuming: the read's buffer is moved in, not copied (a retain and
+        // a release of its storage per read).
+        var buffer: ByteBuffer
+        /// A head began in an earlier read: parse it only once it is complete.
+        var resuming = false
+        if var partial = self.partialHead {
+            self.partialHead = nil
+            partial.writeImmutableBuffer(input)
+            buffer = partial
+            resuming = true
+        } else {
+            buffer = input
         }
-    }
-
-    /// Starts on a read: the bytes to hand `next`, joined to a head begun in
-    /// an earlier read (consuming: the read's buffer is moved in, not copied).
-    package func begin(_ input: consuming ByteBuffer) -> ByteBuffer {
-        guard var partial = self.partialHead else {
-            self.resumingHead = false
-            return input
-        }
-        self.partialHead = nil
-        partial.writeImmutableBuffer(input)
-        self.resumingHead = true
-        return partial
-    }
-
-    /// The next event `buffer` (from `begin`) completes, taking its bytes off
-    /// the buffer; nil when the rest needs more bytes (a head's start is kept
-    /// for the next read). Throws on a protocol error (the caller closes the
-    /// connection).
-    ///
-    /// Event by event rather than through a closure: the proxy handler's
-    /// closure captured the handler, the connection and the exchange, and
-    /// retained and released each of them on every read.
-    package func next(_ buffer: inout ByteBuffer) throws -> UpstreamResponseEvent? {
-        while true {
-            if case .endDue(let keepAlive) = self.state {
-                self.state = .finished
-                // Bytes after a complete response answer nothing we asked: the
-                // connection is not reused (they are dropped with it).
-                let reusable = keepAlive && buffer.readableBytes == 0
-                buffer.moveReaderIndex(to: buffer.writerIndex)
-                return .end(reusable: reusable)
-            }
-            guard buffer.readableBytes > 0 else { return nil }
+        while buffer.readableBytes > 0 {
             switch self.state {
             case .idle, .finished:
                 self.state = .finished
                 throw UpstreamResponseError.unexpectedData
-            case .endDue:
-                continue  // ended above
             case .head:
                 // A head that arrives whole (the usual case) is parsed in one
                 // pass that also finds its end. One that spans reads is only
                 // searched for its end until it is complete, from where the
                 // last search stopped: no read re-parses what came before.
-                if self.resumingHead, Self.headLength(buffer, from: self.headScanned) == nil {
+                if resuming, Self.headLength(buffer, from: self.headScanned) == nil {
                     try self.keepPartialHead(buffer)
-                    buffer.moveReaderIndex(to: buffer.writerIndex)
-                    return nil
+                    return
                 }
-                self.resumingHead = false
+                resuming = false
                 let parsed: ParsedHead
                 do {
                     parsed = try Self.parseHead(buffer, isHEAD: self.isHEAD, runs: &self.runScratch)
@@ -194,8 +161,7 @@ package final class UpstreamResponseParser {
                 switch parsed {
                 case .incomplete:
                     try self.keepPartialHead(buffer)
-                    buffer.moveReaderIndex(to: buffer.writerIndex)
-                    return nil
+                    return
                 case .interim(let length):
                     // An interim 1xx: dropped; the real head follows.
                     self.headScanned = 0
@@ -210,9 +176,11 @@ package final class UpstreamResponseParser {
                     throw UpstreamResponseError.headTooLarge
                 }
                 buffer.moveReaderIndex(forwardBy: head.bytes.readableBytes)
+                emit(.head(head))
                 switch head.framing {
                 case .empty, .length(0):
-                    self.state = .endDue(keepAlive: head.keepAlive)
+                    self.finish(remaining: buffer.readableBytes, keepAlive: head.keepAlive, emit)
+                    return
                 case .length(let length):
                     self.state = .length(remaining: length, keepAlive: head.keepAlive)
                 case .chunked:
@@ -221,12 +189,15 @@ package final class UpstreamResponseParser {
                 case .untilClose:
                     self.state = .untilClose
                 }
-                return .head(head)
             case .length(let remaining, let keepAlive):
                 let count = min(remaining, buffer.readableBytes)
-                guard let slice = buffer.readSlice(length: count) else { return nil }
-                self.state = count == remaining ? .endDue(keepAlive: keepAlive) : .length(remaining: remaining - count, keepAlive: keepAlive)
-                return .body(slice)
+                guard let slice = buffer.readSlice(length: count) else { return }
+                emit(.body(slice))
+                if count == remaining {
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    return
+                }
+                self.state = .length(remaining: remaining - count, keepAlive: keepAlive)
             case .chunked(let keepAlive):
                 let output: ChunkedBodyDecoder.Output?
                 do {
@@ -237,15 +208,17 @@ package final class UpstreamResponseParser {
                 }
                 switch output {
                 case .data(let slice):
-                    return .body(slice)
+                    emit(.body(slice))
                 case .end:
-                    self.state = .endDue(keepAlive: keepAlive)
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    return
                 case nil:
-                    return nil
+                    return
                 }
             case .untilClose:
-                guard let slice = buffer.readSlice(length: buffer.readableBytes) else { return nil }
-                return .body(slice)
+                if let slice = buffer.readSlice(length: buffer.readableBytes) {
+                    emit(.body(slice))
+                }
             }
         }
     }
@@ -266,11 +239,6 @@ package final class UpstreamResponseParser {
                 self.partialHead = nil
                 throw UpstreamResponseError.truncated
             }
-        case .endDue:
-            // Complete (its end is returned by the next `next`, which every
-            // read's loop calls): over, but not reusable after a close.
-            self.state = .finished
-            emit(.end(reusable: false))
         case .idle, .finished:
             break
         }
@@ -286,6 +254,13 @@ package final class UpstreamResponseParser {
         // may straddle the two): no rescan of what was seen.
         self.headScanned = max(0, buffer.readableBytes - 3)
         self.partialHead = buffer
+    }
+
+    private func finish(remaining: Int, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void) {
+        self.state = .finished
+        // Bytes after a complete response answer nothing we asked: the
+        // connection is not reused (they are dropped with it).
+        emit(.end(reusable: keepAlive && remaining == 0))
     }
 
     // MARK: The head
