@@ -948,13 +948,19 @@ extension ProxyServerHandler: UpstreamConnectionDelegate {
     func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer) {
         guard let exchange = self.exchange, exchange.connection === connection else {
             // Not this exchange's connection (any more): parsed, and dropped.
-            connection.parse(buffer) { _ in }
+            connection.parse(buffer, to: DroppingSink(), ())
             return
         }
-        // The exchange is looked up once per read, not once per event.
-        connection.parse(buffer) { event in
-            self.deliver(event, from: connection, to: exchange)
-        }
+        // The exchange is looked up once per read, not once per event. The
+        // handler is the sink, the connection and the exchange its context:
+        // borrowed down to each event (a closure capturing the three retained
+        // and released each per read).
+        connection.parse(buffer, to: self, (connection, exchange))
+    }
+
+    /// What a stale connection's bytes complete: nothing is relayed.
+    private struct DroppingSink: UpstreamResponseSink {
+        func receive(_ event: UpstreamResponseEvent, _ context: Void) {}
     }
 
     func upstream(_ connection: UpstreamConnection, received event: UpstreamResponseEvent) {
@@ -1052,5 +1058,13 @@ private struct PassClock {
         let reading = NIODeadline.now().uptimeNanoseconds
         self.reading = reading
         return reading
+    }
+}
+
+extension ProxyServerHandler: UpstreamResponseSink {
+    /// An event of a read `upstream(_:read:)` parses, with the connection it
+    /// came on and the exchange that was current then.
+    func receive(_ event: UpstreamResponseEvent, _ context: (connection: UpstreamConnection, exchange: Exchange)) {
+        self.deliver(event, from: context.connection, to: context.exchange)
     }
 }

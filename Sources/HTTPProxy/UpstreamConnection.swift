@@ -5,7 +5,7 @@ import NIOCore
 
 /// Receives what one upstream connection does. Loop-confined.
 protocol UpstreamConnectionDelegate: AnyObject {
-    /// Bytes read: the delegate has them parsed (`parse(_:_:)`) with its
+    /// Bytes read: the delegate has them parsed (`parse(_:to:_:)`) with its
     /// exchange in hand, looked up once per read rather than once per event.
     func upstream(_ connection: UpstreamConnection, read buffer: consuming ByteBuffer)
     /// What the end of input completes (a body read until close).
@@ -98,11 +98,12 @@ final class UpstreamConnection: ChannelInboundHandler, RemovableChannelHandler {
         delegate.upstream(self, read: buffer)
     }
 
-    /// Parses `buffer`, handing `emit` each event it completes; a protocol
-    /// error closes the connection (`channelInactive` then reports it).
-    func parse(_ buffer: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) {
+    /// Parses `buffer`, handing `sink` each event it completes (with
+    /// `context`); a protocol error closes the connection (`channelInactive`
+    /// then reports it).
+    func parse<Sink: UpstreamResponseSink>(_ buffer: consuming ByteBuffer, to sink: Sink, _ context: Sink.Context) {
         do {
-            try self.parser.feed(buffer, emit)
+            try self.parser.feed(buffer, to: sink, context)
         } catch {
             if let context = self.context {
                 self.fail(error, context: context)

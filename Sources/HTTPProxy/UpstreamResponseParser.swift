@@ -69,6 +69,14 @@ enum UpstreamResponseError: Error, Equatable {
     case truncated
 }
 
+/// Receives what `UpstreamResponseParser.feed(_:to:_:)` completes, with the
+/// context the caller handed `feed` (a parameter all the way down, not a
+/// capture).
+package protocol UpstreamResponseSink {
+    associatedtype Context
+    func receive(_ event: UpstreamResponseEvent, _ context: Context)
+}
+
 /// Parses the app server's side of an upstream connection: one response per
 /// request, strictly (RFC 9112), as bytes.
 ///
@@ -120,8 +128,29 @@ package final class UpstreamResponseParser {
     }
 
     /// Parses `input`, emitting what it completes. Throws on a protocol error
-    /// (the caller closes the connection).
-    package func feed(_ input: consuming ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
+    /// (the caller closes the connection). The tests' and the fuzz target's
+    /// form of `feed(_:to:_:)`.
+    package func feed(_ input: ByteBuffer, _ emit: (UpstreamResponseEvent) -> Void) throws {
+        try withoutActuallyEscaping(emit) { emit in
+            try self.feed(input, to: ClosureSink(), emit)
+        }
+    }
+
+    /// Hands each event to a closure (`feed(_:_:)`).
+    private struct ClosureSink: UpstreamResponseSink {
+        func receive(_ event: UpstreamResponseEvent, _ emit: (UpstreamResponseEvent) -> Void) {
+            emit(event)
+        }
+    }
+
+    /// Parses `input`, handing `sink` each event it completes with `context`.
+    /// Throws on a protocol error (the caller closes the connection).
+    ///
+    /// A sink and its context rather than a closure: the proxy handler's
+    /// closure captured the handler, the connection and the exchange, and the
+    /// release build retained and released each of them around every read.
+    /// Passed as parameters they are borrowed all the way down.
+    package func feed<Sink: UpstreamResponseSink>(_ input: consuming ByteBuffer, to sink: Sink, _ context: Sink.Context) throws {
         // Consuming: the read's buffer is moved in, not copied (a retain and
         // a release of its storage per read).
         var buffer: ByteBuffer
@@ -176,10 +205,10 @@ package final class UpstreamResponseParser {
                     throw UpstreamResponseError.headTooLarge
                 }
                 buffer.moveReaderIndex(forwardBy: head.bytes.readableBytes)
-                emit(.head(head))
+                sink.receive(.head(head), context)
                 switch head.framing {
                 case .empty, .length(0):
-                    self.finish(remaining: buffer.readableBytes, keepAlive: head.keepAlive, emit)
+                    self.finish(remaining: buffer.readableBytes, keepAlive: head.keepAlive, to: sink, context)
                     return
                 case .length(let length):
                     self.state = .length(remaining: length, keepAlive: head.keepAlive)
@@ -192,9 +221,9 @@ package final class UpstreamResponseParser {
             case .length(let remaining, let keepAlive):
                 let count = min(remaining, buffer.readableBytes)
                 guard let slice = buffer.readSlice(length: count) else { return }
-                emit(.body(slice))
+                sink.receive(.body(slice), context)
                 if count == remaining {
-                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, to: sink, context)
                     return
                 }
                 self.state = .length(remaining: remaining - count, keepAlive: keepAlive)
@@ -208,16 +237,16 @@ package final class UpstreamResponseParser {
                 }
                 switch output {
                 case .data(let slice):
-                    emit(.body(slice))
+                    sink.receive(.body(slice), context)
                 case .end:
-                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, emit)
+                    self.finish(remaining: buffer.readableBytes, keepAlive: keepAlive, to: sink, context)
                     return
                 case nil:
                     return
                 }
             case .untilClose:
                 if let slice = buffer.readSlice(length: buffer.readableBytes) {
-                    emit(.body(slice))
+                    sink.receive(.body(slice), context)
                 }
             }
         }
@@ -256,11 +285,11 @@ package final class UpstreamResponseParser {
         self.partialHead = buffer
     }
 
-    private func finish(remaining: Int, keepAlive: Bool, _ emit: (UpstreamResponseEvent) -> Void) {
+    private func finish<Sink: UpstreamResponseSink>(remaining: Int, keepAlive: Bool, to sink: Sink, _ context: Sink.Context) {
         self.state = .finished
         // Bytes after a complete response answer nothing we asked: the
         // connection is not reused (they are dropped with it).
-        emit(.end(reusable: keepAlive && remaining == 0))
+        sink.receive(.end(reusable: keepAlive && remaining == 0), context)
     }
 
     // MARK: The head
