@@ -183,11 +183,12 @@ let benchmarks: @Sendable () -> Void = {
             string: "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 06 Dec 2026 05:23:12 GMT\r\nContent-Type: text/plain\r\n"
                 + "Content-Length: 94\r\nConnection: keep-alive\r\nX-Pool: replica\r\nX-App: r1\r\n\r\n"
                 + String(repeating: "b", count: 94))
-        // One parser per upstream connection, armed per request, as UpstreamConnection does.
+        // One parser per upstream connection, armed per request, as UpstreamConnection does,
+        // handing its events to a sink as it hands them to the proxy handler.
         let parser = UpstreamResponseParser()
         for _ in benchmark.scaledIterations {
             parser.expectResponse(toHEAD: false)
-            try? parser.feed(bytes) { event in blackHole(event) }
+            try? parser.feed(bytes, to: BlackHoleSink(), ())
         }
     }
 
@@ -440,5 +441,12 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             blackHole(record.logBytes(format: .json).count)
         }
+    }
+}
+
+/// Takes the response parser's events as the proxy handler does (a sink, not a closure).
+struct BlackHoleSink: UpstreamResponseSink {
+    func receive(_ event: UpstreamResponseEvent, _ context: Void) {
+        blackHole(event)
     }
 }
