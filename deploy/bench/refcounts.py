@@ -38,7 +38,10 @@ def main():
         i = bisect.bisect_right(starts, address) - 1
         return table[i][1] if i >= 0 else "?"
 
-    ours = re.compile(r"^\$s\d+(HTTPProxy|SwitchyardApp|SwitchyardLogging|SwitchyardCore|AdminServer|LagMonitor)")
+    # Calls from our modules only, or (a fifth argument "all") from every
+    # caller, SwiftNIO's included.
+    every_caller = len(sys.argv) > 5 and sys.argv[5] == "all"
+    ours = re.compile(r"" if every_caller else r"^\$s\d+(HTTPProxy|SwitchyardApp|SwitchyardLogging|SwitchyardCore|AdminServer|LagMonitor)")
     counts = collections.Counter()
     pattern = re.compile(r"probe_refcounts:(retain|release).*?obj=0x([0-9a-f]+) meta=(\d+|\(fault\)) ret=(\d+)")
     for line in open(calls):

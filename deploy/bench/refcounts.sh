@@ -8,6 +8,7 @@
 # ProxyServerHandler.upstream(_:read:)".
 #
 #   deploy/bench/refcounts.sh PORT PID [SECONDS] [PATH]
+#   REFCOUNTS_CALLERS=all deploy/bench/refcounts.sh PORT PID ...   SwiftNIO's callers too
 #
 # PORT: where the proxy listens; PID: its process, a `switchyard serve` in
 # front of running app servers (deploy/demo.sh's stack, or the one
@@ -16,10 +17,14 @@
 # or not. Every call is recorded (~1-3 µs each): the proxy runs ~100× slower
 # meanwhile, so SECONDS (default 3) gives a few thousand requests. Place it as
 # the bench does: taskset -c 1 deploy/bench/refcounts.sh 21300 PID
-# Prints, per request, the calls from Switchyard's own modules with a class
+# Prints, per request, the calls from Switchyard's own modules (with
+# REFCOUNTS_CALLERS=all, from every caller: SwiftNIO's are most of them) with a class
 # instance (what the object is, who called); calls on strings and on the
 # runtime's immortal objects (~10 instructions, no atomic) show as
-# "not a class instance" or "(runtime object)".
+# "not a class instance" or "(runtime object)". An instance of a generic
+# class (its metadata made at run time, e.g. SwiftNIO's `ManagedAtomic<Bool>`
+# in a channel's lifecycle state) shows as `_ZL21InitialAllocationPool`, the
+# runtime's buffer such metadata is allocated from.
 set -euo pipefail
 port=${1:?usage: refcounts.sh PORT PID [SECONDS] [PATH]}
 pid=${2:?usage: refcounts.sh PORT PID [SECONDS] [PATH]}
@@ -52,4 +57,4 @@ kill -INT "$record"
 wait "$record" || true
 echo "requests: $requests (wrk -t1 -c16, ${seconds}s, GET $path, recorded with a second before and after)"
 perf script -i "$work/perf.data" -F event,ip,trace 2>/dev/null > "$work/calls.txt"
-python3 "$here/refcounts.py" "$binary" "$base" "$work/calls.txt" "$requests"
+python3 "$here/refcounts.py" "$binary" "$base" "$work/calls.txt" "$requests" "${REFCOUNTS_CALLERS:-ours}"
