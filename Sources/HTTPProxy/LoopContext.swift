@@ -255,21 +255,27 @@ final class LoopContext {
         let excessCutoff = now - Self.excessIdleGrace
         var expired: [UpstreamConnection] = []
         for ordinal in self.idle.indices {
-            // Lists are ordered by release time, oldest first: the expired ones,
-            // and the ones past the grace, are prefixes.
-            let list = self.idle[ordinal]
-            let expiredCount = list.prefix { $0.idleSince <= cutoff }.count
-            let pastGraceCount = list.prefix { $0.idleSince <= excessCutoff }.count
-            let excess = max(0, list.count - self.keepalive)
-            let closing = max(expiredCount, min(excess, pastGraceCount))
+            // No copy of the list is held across the removal (it would make
+            // the removal copy the list).
+            let closing = self.closingCount(self.idle[ordinal], cutoff: cutoff, excessCutoff: excessCutoff)
             guard closing > 0 else { continue }
-            expired.append(contentsOf: list.prefix(closing))
+            expired.append(contentsOf: self.idle[ordinal].prefix(closing))
             self.idle[ordinal].removeFirst(closing)
         }
         for connection in expired {
             connection.isIdle = false
             connection.close()
         }
+    }
+
+    /// How many of a server's idle connections the sweep closes: lists are
+    /// ordered by release time, oldest first, so the expired ones, and the
+    /// ones past the grace, are prefixes.
+    private func closingCount(_ list: [UpstreamConnection], cutoff: NIODeadline, excessCutoff: NIODeadline) -> Int {
+        let expiredCount = list.prefix { $0.idleSince <= cutoff }.count
+        let pastGraceCount = list.prefix { $0.idleSince <= excessCutoff }.count
+        let excess = max(0, list.count - self.keepalive)
+        return max(expiredCount, min(excess, pastGraceCount))
     }
 
     /// Closes every idle connection (shutdown).
