@@ -37,14 +37,18 @@ inline_generics=(
 )
 [ "${SWITCHYARD_INLINE_GENERICS:-1}" = 0 ] && inline_generics=()
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The flagged build's stdout and stderr go where they always went (demo.sh
+# keeps stderr and drops stdout) and are kept to look for the crash.
+out=$(mktemp)
+err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
 set +e
-"${base[@]}" "${inline_generics[@]}" "$@" 2>&1 | tee "$log"
+{ "${base[@]}" "${inline_generics[@]}" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2 3>&-; exit "${PIPESTATUS[0]}"; } 3>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
-if [ "$status" != 0 ] && [ ${#inline_generics[@]} -gt 0 ] && grep -q 'compile command failed due to signal' "$log"; then
+if [ "$status" != 0 ] && [ ${#inline_generics[@]} -gt 0 ] && cat "$out" "$err" | grep -q 'compile command failed due to signal'; then
   echo "build-release.sh: the compiler crashed with -sil-inline-generics; building again without it (SWITCHYARD_INLINE_GENERICS=0): expect ~90 more atomic operations per request" >&2
-  exec "${base[@]}" "$@"
+  "${base[@]}" "$@"
+  exit
 fi
 exit "$status"
