@@ -58,18 +58,21 @@ struct BuildReleaseScriptTests {
         return lines
     }
 
-    static func run(_ directory: String, extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    /// Runs the script (`--product switchyard`) with the stand-in first on PATH; returns its
+    /// status and output and the stand-in's calls, one line of arguments each.
+    static func run(_ name: String, mode: String, extra: [String: String] = [:]) async throws -> (status: Int32, output: String, calls: [String]) {
+        let directory = try Self.standIn(name, mode: mode)
+        defer { Self.remove(directory) }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
         var environment = ["PATH": directory + ":" + path]
         environment.merge(extra) { _, new in new }
-        return try await ShellCommand.run([Self.script, "--product", "switchyard"], environment: environment, timeout: .seconds(60))
+        let result = try await ShellCommand.run([Self.script, "--product", "switchyard"], environment: environment, timeout: .seconds(60))
+        return (result.status, result.output, Self.calls(in: directory))
     }
 
     @Test func passesTheInliningFlagsWithTheFunctionNameIntact() async throws {
-        let directory = try Self.standIn("flags", mode: "ok")
-        defer { Self.remove(directory) }
-        let result = try await Self.run(directory)
-        let calls = Self.calls(in: directory)
+        let result = try await Self.run("flags", mode: "ok")
+        let calls = result.calls
         #expect(result.status == 0, "\(result.output)")
         #expect(calls.count == 1, "\(calls)")
         let call = calls.first ?? ""
@@ -80,10 +83,8 @@ struct BuildReleaseScriptTests {
     }
 
     @Test func retriesWithoutInliningGenericsWhenTheCompilerCrashes() async throws {
-        let directory = try Self.standIn("crash", mode: "crash")
-        defer { Self.remove(directory) }
-        let result = try await Self.run(directory)
-        let calls = Self.calls(in: directory)
+        let result = try await Self.run("crash", mode: "crash")
+        let calls = result.calls
         #expect(result.status == 0, "\(result.output)")
         #expect(calls.count == 2, "\(calls)")
         #expect(calls.first?.contains("-sil-inline-generics=true") == true, "\(calls)")
@@ -93,20 +94,15 @@ struct BuildReleaseScriptTests {
     }
 
     @Test func anOrdinaryCompileErrorFailsWithoutARetry() async throws {
-        let directory = try Self.standIn("error", mode: "error")
-        defer { Self.remove(directory) }
-        let result = try await Self.run(directory)
+        let result = try await Self.run("error", mode: "error")
         #expect(result.status == 1, "\(result.output)")
-        #expect(Self.calls(in: directory).count == 1)
+        #expect(result.calls.count == 1)
         #expect(result.output.contains("cannot find 'x' in scope"))
     }
 
     @Test func switchyardInlineGenericsZeroLeavesTheFlagsOut() async throws {
-        let directory = try Self.standIn("off", mode: "crash")
-        defer { Self.remove(directory) }
-        let result = try await Self.run(directory, extra: ["SWITCHYARD_INLINE_GENERICS": "0"])
-        let calls = Self.calls(in: directory)
+        let result = try await Self.run("off", mode: "crash", extra: ["SWITCHYARD_INLINE_GENERICS": "0"])
         #expect(result.status == 0, "\(result.output)")
-        #expect(calls.count == 1 && calls.first?.contains("-sil-") == false, "\(calls)")
+        #expect(result.calls.count == 1 && result.calls.first?.contains("-sil-") == false, "\(result.calls)")
     }
 }
