@@ -65,7 +65,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if let address = context.channel.remoteAddress?.ipAddress {
+        if let address = context.channel.remoteAddress?.ipText {
             self.clientAddress = address
         }
         if context.channel.isActive {
