@@ -1,4 +1,3 @@
-import Atomics
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,18 +9,19 @@ import SwitchyardCore
 public final class HTTPProxyServer: Sendable {
     public let runtime: ProxyRuntime
     private let group: any EventLoopGroup
-    private let openConnections = ManagedAtomic<Int>(0)
+    private let connections: ConnectionLimit
     private let state = Mutex<(channel: (any Channel)?, loops: [ObjectIdentifier: NIOLoopBound<LoopContext>])>(
         (nil, [:]))
 
     public init(runtime: ProxyRuntime, group: any EventLoopGroup) {
         self.runtime = runtime
         self.group = group
+        self.connections = ConnectionLimit(limit: runtime.snapshot.configuration.clients.maxConnections)
     }
 
     /// Client connections currently open.
     public var connectionCount: Int {
-        self.openConnections.load(ordering: .relaxed)
+        self.connections.count
     }
 
     /// Binds and starts accepting; returns the bound address (port 0 picks one).
@@ -40,10 +40,9 @@ public final class HTTPProxyServer: Sendable {
         let loopsByID = loops
         let clients = self.runtime.snapshot.configuration.clients
         let runtime = self.runtime
-        let openConnections = self.openConnections
+        let connections = self.connections
         let headerTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.headerTimeout))
         let idleTimeout = TimeAmount.nanoseconds(ProxySnapshot.nanos(clients.idleTimeout))
-        let maxConnections = clients.maxConnections
 
         // Each connection keeps its receive buffer between reads: start it at 1 KiB
         // (nginx's client_header_buffer_size) instead of NIO's 2 KiB, growing on full
@@ -59,29 +58,21 @@ public final class HTTPProxyServer: Sendable {
             .serverChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptLimiter(limit: maxConnections, open: openConnections))
+                    try channel.pipeline.syncOperations.addHandler(AcceptLimiter(connections))
                 }
             }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The loops never change after start: looked up without a lock.
-                    guard let loop = loopsByID[ObjectIdentifier(channel.eventLoop)] else {
-                        throw ChannelError.ioOnClosedChannel
+                    // Counted by the listener's AcceptLimiter; the proxy handler's
+                    // handlerRemoved uncounts it. Not set up, it is uncounted here.
+                    do {
+                        try Self.setUpConnection(
+                            channel, loop: loopsByID[ObjectIdentifier(channel.eventLoop)], receiveAllocator: receiveAllocator,
+                            runtime: runtime, connections: connections, headerTimeout: headerTimeout, idleTimeout: idleTimeout)
+                    } catch {
+                        connections.closed()
+                        throw error
                     }
-                    // The one option set per connection, here and synchronously: as a
-                    // bootstrap child option it would be applied through a chain of futures
-                    // per connection (~13 % of the user time of a connection-per-request
-                    // load). NIO's other defaults are ours (4 reads per readable event).
-                    try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: receiveAllocator)
-                    let sync = channel.pipeline.syncOperations
-                    let timeouts = ClientConnectionTimeouts(
-                        headerTimeout: headerTimeout, idleTimeout: idleTimeout,
-                        responseTimeout: .nanoseconds(runtime.snapshot.responseTimeoutNanos), sweep: loop.value.clientTimeouts)
-                    // One handler: requests are parsed and responses written as bytes by
-                    // ProxyServerHandler (no NIO decoder or encoder, no pipelining helper:
-                    // pipelined requests wait as bytes behind the response in flight).
-                    // Open connections are known to their loop's timeout sweep (drain walks it).
-                    try sync.addHandler(ProxyServerHandler(runtime: runtime, loop: loop.value, timeouts: timeouts))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -90,6 +81,31 @@ public final class HTTPProxyServer: Sendable {
             throw ChannelError.unknownLocalAddress
         }
         return address
+    }
+
+    /// An accepted connection's set-up, on its own loop.
+    private static func setUpConnection(
+        _ channel: any Channel, loop: NIOLoopBound<LoopContext>?, receiveAllocator: AdaptiveRecvByteBufferAllocator,
+        runtime: ProxyRuntime, connections: ConnectionLimit, headerTimeout: TimeAmount, idleTimeout: TimeAmount
+    ) throws {
+        // The loops never change after start: looked up without a lock.
+        guard let loop else {
+            throw ChannelError.ioOnClosedChannel
+        }
+        // The one option set per connection, here and synchronously: as a
+        // bootstrap child option it would be applied through a chain of futures
+        // per connection (~13 % of the user time of a connection-per-request
+        // load). NIO's other defaults are ours (4 reads per readable event).
+        try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: receiveAllocator)
+        let timeouts = ClientConnectionTimeouts(
+            headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+            responseTimeout: .nanoseconds(runtime.snapshot.responseTimeoutNanos), sweep: loop.value.clientTimeouts)
+        // One handler: requests are parsed and responses written as bytes by
+        // ProxyServerHandler (no NIO decoder or encoder, no pipelining helper:
+        // pipelined requests wait as bytes behind the response in flight).
+        // Open connections are known to their loop's timeout sweep (drain walks it).
+        try channel.pipeline.syncOperations.addHandler(
+            ProxyServerHandler(runtime: runtime, loop: loop.value, timeouts: timeouts, connections: connections))
     }
 
     /// Graceful shutdown (SPEC §7): stop accepting, let requests in flight

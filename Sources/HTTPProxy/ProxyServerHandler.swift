@@ -25,6 +25,8 @@ final class ProxyServerHandler: ChannelInboundHandler {
     private let loop: LoopContext
     /// The connection's header and idle timeouts (driven from here).
     private let timeouts: ClientConnectionTimeouts
+    /// Counts this connection against `clients.max_connections` until the handler is removed.
+    private let connections: ConnectionLimit
     /// (`@exclusivity(unchecked)`: see `LoopContext`.)
     @exclusivity(unchecked) private var parser: ClientRequestParser
     private var context: ChannelHandlerContext?
@@ -54,10 +56,11 @@ final class ProxyServerHandler: ChannelInboundHandler {
     /// the client is not read until the response is sent.
     private static let pipelineBufferLimit = 16 * 1024
 
-    init(runtime: ProxyRuntime, loop: LoopContext, timeouts: ClientConnectionTimeouts) {
+    init(runtime: ProxyRuntime, loop: LoopContext, timeouts: ClientConnectionTimeouts, connections: ConnectionLimit) {
         self.runtime = runtime
         self.loop = loop
         self.timeouts = timeouts
+        self.connections = connections
         self.parser = ClientRequestParser(maximumHeadBytes: runtime.snapshot.configuration.clients.maxHeaderBytes)
     }
 
@@ -76,6 +79,7 @@ final class ProxyServerHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timeouts.stop()
         self.context = nil
+        self.connections.closed()
     }
 
     func channelActive(context: ChannelHandlerContext) {
