@@ -797,11 +797,17 @@ final class ProxyServerHandler: ChannelInboundHandler {
             if let last {
                 self.writeToClient(last, for: exchange, context: context)
             }
-            self.writeUnwrittenHead(of: exchange, context: context)
             self.clientNeedsFlush = false
-            // An empty write gives the flush a future to close after.
-            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            // The last write gives the flush a future to close after: the
+            // unwritten head (a small response whole), or an empty buffer
+            // when everything was written already. One trip through the
+            // pipeline, and one `write` system call for a small response.
+            let final = exchange.unwrittenHead.take()
+            context.writeAndFlush(self.wrapOutboundOut(final ?? ByteBuffer())).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
+            }
+            if let final {
+                self.loop.recycle(final)
             }
         } else {
             if let last {

@@ -124,4 +124,28 @@ struct ConnectionListedFramingTests {
         #expect(try await raw.readResponse().status == 200)
         await harness.stop()
     }
+
+    /// A client that sends `Connection: close` gets its whole response, then
+    /// the close: a small one goes with the head in the write the close waits
+    /// for; a large one after its head, the close waiting for the flush.
+    @Test(
+        "a client's Connection: close gets the whole response, then the connection closed",
+        arguments: [("small", 64, false), ("large", 300_000, false), ("chunked from the app", 5_000, true)])
+    func clientConnectionCloseGetsTheWholeResponse(_ name: String, bodyBytes: Int, chunked: Bool) async throws {
+        let harness = try await ProxyHarness.start()
+        let body = String(repeating: "abcdefghij", count: bodyBytes / 10)
+        for fake in harness.replicaA {
+            // Under Transfer-Encoding the fake's encoder sends the body as a chunk.
+            fake.setBehavior(.respond(status: 200, headers: chunked ? [("Transfer-Encoding", "chunked")] : [], body: body))
+        }
+        let raw = try await harness.raw()
+        try await raw.send("GET /\(name.replacingOccurrences(of: " ", with: "-")) HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        let response = try await raw.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("connection")?.lowercased() == "close")
+        #expect(response.bodyString == body)
+        #expect(response.header("transfer-encoding")?.lowercased() == (chunked ? "chunked" : nil))
+        #expect(await raw.isClosedByPeer(within: .seconds(10)))
+        await harness.stop()
+    }
 }
