@@ -20,11 +20,11 @@ final class AcceptLimiter: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.connections.resumeAccepting(NIOLoopBound(self, eventLoop: context.eventLoop))
+        self.connections.setLimiter(NIOLoopBound(self, eventLoop: context.eventLoop))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.connections.resumeAccepting(nil)
+        self.connections.setLimiter(nil)
         self.context = nil
     }
 
@@ -80,7 +80,7 @@ final class ConnectionLimit: Sendable {
         self.count >= self.limit
     }
 
-    fileprivate func resumeAccepting(_ limiter: NIOLoopBound<AcceptLimiter>?) {
+    fileprivate func setLimiter(_ limiter: NIOLoopBound<AcceptLimiter>?) {
         self.limiter.withLock { $0 = limiter }
     }
 

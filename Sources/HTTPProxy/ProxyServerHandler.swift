@@ -802,12 +802,12 @@ final class ProxyServerHandler: ChannelInboundHandler {
             // unwritten head (a small response whole), or an empty buffer
             // when everything was written already. One trip through the
             // pipeline, and one `write` system call for a small response.
-            let final = exchange.unwrittenHead.take()
-            context.writeAndFlush(self.wrapOutboundOut(final ?? ByteBuffer())).assumeIsolated().whenComplete { _ in
+            let lastBytes = exchange.unwrittenHead.take()
+            context.writeAndFlush(self.wrapOutboundOut(lastBytes ?? ByteBuffer())).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
-            if let final {
-                self.loop.recycle(final)
+            if let lastBytes {
+                self.loop.recycle(lastBytes)
             }
         } else {
             if let last {

@@ -19,9 +19,9 @@ extension SocketAddress {
                 text[count] = byte
                 count += 1
             }
-            for shift in [24, 16, 8, 0] as [UInt32] {
+            for shift in stride(from: 24, through: 0, by: -8) {
                 if shift != 24 { put(UInt8(ascii: ".")) }
-                let octet = UInt8(truncatingIfNeeded: address >> shift)
+                let octet = UInt8(truncatingIfNeeded: address >> UInt32(shift))
                 if octet >= 100 { put(UInt8(ascii: "0") + octet / 100) }
                 if octet >= 10 { put(UInt8(ascii: "0") + octet / 10 % 10) }
                 put(UInt8(ascii: "0") + octet % 10)
