@@ -56,7 +56,8 @@ public enum ShellCommand {
         return self.isRunning(pid)
     }
 
-    static func readFile(_ path: String) -> String? {
+    /// The file's text; nil when it cannot be opened.
+    public static func readFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var bytes: [UInt8] = []

@@ -32,9 +32,7 @@ struct BuildReleaseScriptTests {
 
             """
         let path = directory + "/swift"
-        guard let file = fopen(path, "w") else { throw ShellCommandError(message: "cannot write \(path)") }
-        fputs(body, file)
-        fclose(file)
+        try ServeProcessTests.write(body, to: path)
         chmod(path, 0o755)
         unlink(directory + "/calls.log")
         return directory
@@ -47,15 +45,7 @@ struct BuildReleaseScriptTests {
     }
 
     static func calls(in directory: String) -> [String] {
-        guard let file = fopen(directory + "/calls.log", "r") else { return [] }
-        defer { fclose(file) }
-        var lines: [String] = []
-        var buffer = [CChar](repeating: 0, count: 8192)
-        while fgets(&buffer, Int32(buffer.count), file) != nil {
-            let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            lines.append(line.hasSuffix("\n") ? String(line.dropLast()) : line)
-        }
-        return lines
+        (ShellCommand.readFile(directory + "/calls.log") ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Runs the script (`--product switchyard`) with the stand-in first on PATH; returns its

@@ -1,4 +1,5 @@
 import NIOCore
+import SwitchyardCore
 import Testing
 
 @testable import HTTPProxy
@@ -23,7 +24,7 @@ struct SocketAddressTextTests {
             for shift in [24, 16, 8, 0] {
                 let value = UInt32(octet) << UInt32(shift) | (shift == 0 ? 0x0102_0300 : 0x0000_0007)
                 let expected = [24, 16, 8, 0].map { String(value >> UInt32($0) & 0xFF) }.joined(separator: ".")
-                #expect(SocketAddress.ipv4Text(value) == expected)
+                #expect(IPAddress.ipv4Text(value) == expected)
                 #expect(try SocketAddress(ipAddress: expected, port: 1).ipAddress == expected)
             }
         }
