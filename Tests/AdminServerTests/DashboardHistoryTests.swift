@@ -173,4 +173,28 @@ struct DashboardHistoryTests {
         ring.append(8)
         #expect(ring.elements == [8])
     }
+
+    /// Dropped from the front before the ring was ever full, then filled past
+    /// its capacity: every state against a plain array doing the same.
+    @Test func theRingBufferDrainedWhileFillingKeepsItsOrder() {
+        for capacity in 1...4 {
+            var ring = RingBuffer<Int>(capacity: capacity)
+            var model: [Int] = []
+            // Appends (a positive value) and drops of the oldest (0), mixed.
+            let steps = [1, 2, 0, 3, 4, 5, 0, 0, 6, 7, 8, 9, 0, 0, 0, 0, 10, 0, 11, 12, 13, 0, 14]
+            for step in steps {
+                if step == 0 {
+                    ring.removeFirst()
+                    if !model.isEmpty { model.removeFirst() }
+                } else {
+                    ring.append(step)
+                    model.append(step)
+                    if model.count > capacity { model.removeFirst() }
+                }
+                #expect(ring.elements == model, "capacity \(capacity), after step \(step)")
+                #expect(ring.first == model.first)
+                #expect(ring.isEmpty == model.isEmpty)
+            }
+        }
+    }
 }

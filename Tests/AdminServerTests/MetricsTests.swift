@@ -174,6 +174,38 @@ struct MetricsTests {
         #expect(totals.byReason == ["read": 4, "pinned": 1, "write": 1])
     }
 
+    /// A recorder compares a request's labels with the few label sets it used
+    /// last before it looks them up: more label sets than that, taken in
+    /// turns and out of turn, still land each in its own series.
+    @Test("a recorder cycling through more label sets than it keeps at hand counts each exactly")
+    func recorderWithManyLabelSets() throws {
+        let metrics = SwitchyardMetrics()
+        let recorder = metrics.makeRequestRecorder()
+        let labels = [
+            ("replica", "read", 200), ("primary", "pinned", 200), ("primary", "write", 201), ("replica", "read", 404),
+            ("primary", "rule:admin", 200), ("primary", "no-replica", 200), ("primary", "write", 500),
+        ]
+        var expected = Array(repeating: 0, count: labels.count)
+        // In turns (each set evicted before it comes back), then runs of one
+        // set, then a scrambled order.
+        var order = Array(repeating: Array(labels.indices), count: 30).flatMap { $0 }
+        order += labels.indices.flatMap { Array(repeating: $0, count: 5 + $0) }
+        order += (0..<200).map { ($0 * 5 + $0 / 7) % labels.count }
+        for index in order {
+            let (route, reason, code) = labels[index]
+            recorder.record(route: route, reason: reason, code: code, durationSeconds: 0.001)
+            expected[index] += 1
+        }
+        let text = try PrometheusText(metrics.render())
+        for (index, (route, reason, code)) in labels.enumerated() {
+            #expect(
+                text.value("switchyard_requests_total", ["route": route, "reason": reason, "code": "\(code)"]) == Double(expected[index]),
+                "\(route) \(reason) \(code)")
+        }
+        #expect(text.samples.filter { $0.name == "switchyard_requests_total" }.count == labels.count)
+        #expect(metrics.requestTotals().requests == order.count)
+    }
+
     @Test("a recorder per thread, read while written: nothing is lost")
     func recordersOnManyThreads() async throws {
         let metrics = SwitchyardMetrics()

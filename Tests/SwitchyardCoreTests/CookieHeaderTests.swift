@@ -34,6 +34,22 @@ struct CookieHeaderTests {
         #expect(CookieHeader.value(named: "switchyard_pin", in: header[...]) == nil)
     }
 
+    /// Other names, the request path's byte form included: a name runs to its
+    /// pair's first `=`, so a name holding `=` or `;` is never found, and an
+    /// empty one is a pair starting with `=`.
+    @Test(
+        "other cookie names, as a String and as the header's bytes",
+        arguments: [
+            ("a", "a=1; ab=2", "1"), ("ab", "a=1; ab=2", "2"), ("b", "a=1; ab=2", nil),
+            ("a=b", "a=b=c", nil), ("a;b", "a;b=c", nil), ("a", "a;b=c", nil), ("", "x=1; =2", "2"), ("", "x=1", nil),
+            ("é", "e=1; é=2", "2"), ("x", " \t x = 1", nil), ("x", "y=1;x", nil), ("x", "x", nil), ("x", "x=", ""),
+        ] as [(String, String, String?)])
+    func otherNames(name: String, header: String, expected: String?) {
+        #expect(CookieHeader.value(named: name, in: header[...]).map(String.init) == expected)
+        let range = Array(header.utf8).withUnsafeBufferPointer { CookieHeader.valueRange(named: name, in: $0) }
+        #expect(range.map { String(decoding: Array(header.utf8)[$0], as: UTF8.self) } == expected)
+    }
+
     @Test("the first Cookie header holding the cookie decides the pin status")
     func pinStatusAcrossHeaders() {
         let signer = PinSigner(key: Array("k".utf8))
