@@ -309,9 +309,9 @@ def per_pass_ratios(runs, mode, scenario, target, other, field):
 def median_interval(values, confidence=0.95):
     """A distribution-free interval for the median of `values` (order statistics,
     from the binomial distribution of how many values fall below the median):
-    (low, high, coverage), or None when there are too few values for the
-    confidence asked: then min..max and what it covers (94 % with 5 values), or
-    None with fewer than 2."""
+    (low, high, coverage). With too few values for the confidence asked (5 or
+    fewer for 95 %), min..max and the coverage it has (94 % with 5); None with
+    fewer than 2."""
     values = sorted(v for v in values if v is not None)
     n = len(values)
     if n == 0:
@@ -376,12 +376,12 @@ def render_like_for_like(rows):
         last = r["scenario"]
         passes = r["cpu_ratio_passes"]
         spread = f"{min(passes):.2f}-{max(passes):.2f}" if passes else "-"
-        middle = f"{median(passes):.2f}" if passes else "-"
-        interval = median_interval(passes)
+        middle = f"{r['cpu_ratio_pass_median']:.2f}" if passes else "-"
+        interval = r["cpu_ratio_interval"]
         if interval:
-            covers = "" if interval[2] >= 0.95 else f", {100 * interval[2]:.0f} %"
-            middle += f" ({interval[0]:.2f}-{interval[1]:.2f}{covers})"
-        below = f"{sum(1 for v in passes if v < 1)} of {len(passes)}" if passes else "-"
+            covers = "" if interval["coverage"] >= 0.95 else f", {100 * interval['coverage']:.0f} %"
+            middle += f" ({interval['low']:.2f}-{interval['high']:.2f}{covers})"
+        below = f"{r['cpu_ratio_passes_below_1']} of {len(passes)}" if passes else "-"
         lines.append(
             f"| {scenario} | {TARGET_LABEL[r['target']]} | {TARGET_LABEL[r['other']]} | {r['work']} "
             f"| {fmt(r['cpu_ratio'], 2)} | {spread} | {middle} | {below} | {fmt(r['user_ratio'], 2)} "
@@ -679,6 +679,35 @@ def report(args):
     print(text.split("## Micro-benchmarks")[0].rstrip())
 
 
+def pool(args):
+    """The like-for-like comparison over the passes of several runs together
+    (their latest.json): the median of every pass's ratio and its interval."""
+    runs = []
+    for index, path in enumerate(args.results):
+        with open(path) as handle:
+            for run in json.load(handle)["runs"]:
+                runs.append(dict(run, **{"pass": (index, run.get("pass"))}))
+    print(f"| scenario | mode | Switchyard | against | passes | median of the passes (interval, its confidence: at least "
+          f"{100 * args.confidence:.0f} % when the passes allow) | passes below 1.0 |")
+    print("|---|---|---|---|--:|--:|--:|")
+    comparisons = [(t, o) for t, o, _ in LIKE_FOR_LIKE] + [("switchyard", "nginx"), ("switchyard", "haproxy")]
+    modes = sorted({r["mode"] for r in runs}, key=lambda m: (m != "pinned", m))
+    for mode in modes:
+        for scenario in SCENARIO_ORDER:
+            for target, other in comparisons:
+                by_pass = {}
+                for run in runs:
+                    if run["mode"] == mode and run["scenario"] == scenario and run["target"] in (target, other):
+                        by_pass.setdefault(run["pass"], {})[run["target"]] = run.get("cpu_us_per_req")
+                ratios = [v for v in (ratio(pair.get(target), pair.get(other)) for pair in by_pass.values()) if v is not None]
+                if not ratios:
+                    continue
+                interval = median_interval(ratios, args.confidence)
+                shown = f" ({interval[0]:.2f}-{interval[1]:.2f}, {100 * interval[2]:.0f} %)" if interval else ""
+                print(f"| {SCENARIO_LABEL.get(scenario, scenario)} | {mode} | {TARGET_LABEL[target]} | {TARGET_LABEL[other]} "
+                      f"| {len(ratios)} | {median(ratios):.2f}{shown} | {sum(1 for v in ratios if v < 1)} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -698,11 +727,16 @@ def main():
     rep.add_argument("--state", required=True)
     rep.add_argument("--results", required=True)
     rep.add_argument("--micro")
+    pooled = sub.add_parser("pool", help="CPU/req ratios over the passes of several runs' latest.json together")
+    pooled.add_argument("results", nargs="+")
+    pooled.add_argument("--confidence", type=float, default=0.95)
     args = parser.parse_args()
     if args.command == "snap":
         print(json.dumps(snapshot(args.pid, [int(p) for p in args.apps.split(",") if p.strip()])))
     elif args.command == "record":
         record(args)
+    elif args.command == "pool":
+        pool(args)
     else:
         report(args)
 
