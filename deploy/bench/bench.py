@@ -695,11 +695,7 @@ def pool(args):
     for mode in modes:
         for scenario in SCENARIO_ORDER:
             for target, other in comparisons:
-                by_pass = {}
-                for run in runs:
-                    if run["mode"] == mode and run["scenario"] == scenario and run["target"] in (target, other):
-                        by_pass.setdefault(run["pass"], {})[run["target"]] = run.get("cpu_us_per_req")
-                ratios = [v for v in (ratio(pair.get(target), pair.get(other)) for pair in by_pass.values()) if v is not None]
+                ratios = per_pass_ratios(runs, mode, scenario, target, other, "cpu_us_per_req")
                 if not ratios:
                     continue
                 interval = median_interval(ratios, args.confidence)

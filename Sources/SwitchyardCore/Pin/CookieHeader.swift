@@ -74,6 +74,9 @@ public enum CookieHeader {
     }
 
     /// Whether `bytes` holds `name` at `offset` (which leaves room for it).
+    /// A loop of its own: the standard library's `elementsEqual` over the two
+    /// buffers' slices, tried instead, cost ~300 more instructions a `Cookie`
+    /// header in the release build (it walks two iterators).
     private static func bytes(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, equal name: UnsafeBufferPointer<UInt8>) -> Bool {
         for index in 0..<name.count where bytes[offset + index] != name[index] {
             return false
